@@ -1,0 +1,27 @@
+# The two commands: `make demo` (render the embedded demo) and `make test` (the test suite).
+# Both set everything up on a fresh machine first (scripts/setup.sh).
+VENV ?= .venv
+BIN := $(VENV)/bin
+# glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines.
+export MALLOC_MMAP_MAX_ = 0
+export MALLOC_TRIM_THRESHOLD_ = 100000000000
+
+.PHONY: setup demo test lint clean
+
+$(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh $(VENV)
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(BIN)/snakemake --cores all
+
+test: setup
+	$(BIN)/python -m pytest
+
+lint: setup
+	$(BIN)/snakemake --lint
+
+clean:
+	rm -rf results logs benchmarks/train_model benchmarks/stylize_frames .snakemake

@@ -1,0 +1,20 @@
+# Sketchbook: learn a sketchbook's drawing style, re-render footage in it.
+# This file only validates the config and includes the rules; all logic lives in sketchbook/.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/models.smk"
+include: "rules/video.smk"
+include: "rules/render.smk"
+
+
+rule all:
+    input:
+        all_targets(),
+    default_target: True

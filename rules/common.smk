@@ -1,0 +1,95 @@
+# Config validation, id constraints, target lists and named input functions.
+import os
+import re
+
+from sketchbook import CODE_VERSIONS
+from sketchbook import config as sbconfig
+from sketchbook.errors import SketchbookError
+
+# In this family of machines glibc's malloc returning big blocks to the OS slows torch 1.4-2.5x;
+# jobs inherit these (set before any job process starts). Users can override them.
+os.environ.setdefault("MALLOC_MMAP_MAX_", "0")
+os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
+
+try:
+    CFG = sbconfig.validate(config)
+except SketchbookError as exc:
+    raise WorkflowError(f"invalid config: {exc}") from None
+
+SKETCHES = list(CFG["sketches"])
+VARIANTS = list(CFG["variants"])
+CLIPS = list(CFG["clips"])
+TRAIN_IMAGES, HELD_OUT_IMAGES = sbconfig.content_split(CFG)
+
+
+def _one_of(ids):
+    return "|".join(re.escape(i) for i in ids)
+
+
+wildcard_constraints:
+    sketch=_one_of(SKETCHES),
+    variant=_one_of(VARIANTS),
+    clip=_one_of(CLIPS),
+
+
+def all_targets():
+    return [
+        "results/models/scores.csv",
+        *expand("results/clips/{clip}.mp4", clip=CLIPS),
+        "results/film.mp4",
+    ]
+
+
+def loss_network_weights_input(wildcards):
+    weights = CFG["loss_network"]["weights"]
+    return [weights] if weights else []
+
+
+def sketch_image(wildcards):
+    return CFG["sketches"][wildcards.sketch]
+
+
+def train_params(wildcards):
+    return sbconfig.train_settings(CFG, wildcards.variant)
+
+
+def all_models(wildcards):
+    return expand("results/models/{sketch}/{variant}.pt", sketch=SKETCHES, variant=VARIANTS)
+
+
+def score_settings(wildcards):
+    return {v: sbconfig.train_settings(CFG, v) for v in VARIANTS}
+
+
+def clip_source(wildcards):
+    return CFG["clips"][wildcards.clip]["path"]
+
+
+def extract_params(wildcards):
+    return sbconfig.extract_settings(CFG, wildcards.clip)
+
+
+def plan_params(wildcards):
+    clip = CFG["clips"][wildcards.clip]
+    return {
+        "sketch": clip["sketch"],
+        "variants": list(clip["variants"]),
+        "seed": sbconfig.render_settings(CFG, wildcards.clip)["seed"],
+    }
+
+
+def clip_models(wildcards):
+    clip = CFG["clips"][wildcards.clip]
+    return [f"results/models/{clip['sketch']}/{v}.pt" for v in clip["variants"]]
+
+
+def clip_variants(wildcards):
+    return list(CFG["clips"][wildcards.clip]["variants"])
+
+
+def clip_grayscale(wildcards):
+    return sbconfig.render_settings(CFG, wildcards.clip)["grayscale"]
+
+
+def film_fps(wildcards):
+    return sbconfig.film_fps(CFG)

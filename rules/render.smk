@@ -1,0 +1,41 @@
+# Frames -> per-frame plan -> stylized frames.
+
+
+rule plan_frames:
+    input:
+        meta="results/frames/{clip}.json",
+    output:
+        "results/plans/{clip}.csv",
+    params:
+        plan=plan_params,
+        code_version=CODE_VERSIONS["plan_frames"],
+    log:
+        "logs/plan_frames/{clip}.log",
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/plan_frames.py"
+
+
+rule stylize_frames:
+    input:
+        plan="results/plans/{clip}.csv",
+        frames="results/frames/{clip}",
+        models=clip_models,
+    output:
+        directory("results/stylized/{clip}"),
+    params:
+        variants=clip_variants,
+        grayscale=clip_grayscale,
+        code_version=CODE_VERSIONS["stylize_frames"],
+    threads: 8
+    resources:
+        gpu=1,
+    log:
+        "logs/stylize_frames/{clip}.log",
+    benchmark:
+        "benchmarks/stylize_frames/{clip}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/stylize_frames.py"

@@ -1,0 +1,55 @@
+# Clip -> frames (+ audio); stylized frames -> clip; clips -> film.
+
+
+rule extract_frames:
+    input:
+        clip_source,
+    output:
+        frames=directory("results/frames/{clip}"),
+        meta="results/frames/{clip}.json",
+        audio="results/audio/{clip}.wav",
+    params:
+        settings=extract_params,
+        code_version=CODE_VERSIONS["extract_frames"],
+    log:
+        "logs/extract_frames/{clip}.log",
+    conda:
+        "../envs/ffmpeg.yaml"
+    script:
+        "../scripts/extract_frames.py"
+
+
+rule encode_clip:
+    input:
+        frames="results/stylized/{clip}",
+        meta="results/frames/{clip}.json",
+        audio="results/audio/{clip}.wav",
+    output:
+        "results/clips/{clip}.mp4",
+    params:
+        code_version=CODE_VERSIONS["encode_clip"],
+    log:
+        "logs/encode_clip/{clip}.log",
+    conda:
+        "../envs/ffmpeg.yaml"
+    script:
+        "../scripts/encode_clip.py"
+
+
+rule join_film:
+    input:
+        clips=expand("results/clips/{clip}.mp4", clip=CLIPS),
+        metas=expand("results/frames/{clip}.json", clip=CLIPS),
+        audios=expand("results/audio/{clip}.wav", clip=CLIPS),
+    output:
+        "results/film.mp4",
+    params:
+        order=CLIPS,
+        fps=film_fps,
+        code_version=CODE_VERSIONS["join_film"],
+    log:
+        "logs/join_film/film.log",
+    conda:
+        "../envs/ffmpeg.yaml"
+    script:
+        "../scripts/join_film.py"

@@ -1,0 +1,14 @@
+"""Snakemake entry: split a clip into frames and audio (see sketchbook.video.extract)."""
+from sketchbook.entry import run
+from sketchbook.video import extract
+
+
+def main(smk):
+    s = smk.params.settings
+    meta = extract(smk.input[0], smk.output.frames, smk.output.audio, smk.output.meta,
+                   clip_id=smk.wildcards.clip, start=s["start"], end=s["end"], fps=s["fps"],
+                   max_side=s["max_side"])
+    print(meta)
+
+
+run(main, snakemake)  # noqa: F821

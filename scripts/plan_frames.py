@@ -1,0 +1,20 @@
+"""Snakemake entry: the per-frame plan of a clip (see sketchbook.plan)."""
+from pathlib import Path
+
+from sketchbook.entry import run
+from sketchbook.plan import make_plan
+from sketchbook.video import FramesMeta
+
+
+def main(smk):
+    meta = FramesMeta.read(smk.input.meta)
+    p = smk.params.plan
+    df = make_plan(smk.wildcards.clip, meta.frames, p["sketch"], p["variants"], p["seed"])
+    out = Path(smk.output[0])
+    tmp = out.with_name(out.name + ".tmp")
+    df.to_csv(tmp, index=False)
+    tmp.replace(out)
+    print(df["variant"].value_counts().to_string())
+
+
+run(main, snakemake)  # noqa: F821

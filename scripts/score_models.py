@@ -1,0 +1,26 @@
+"""Snakemake entry: score every model on the held-out images into one table (see sketchbook.score)."""
+from pathlib import Path
+
+from sketchbook.entry import run
+from sketchbook.lossnet import load_loss_network
+from sketchbook.precision import pick_device
+from sketchbook.score import score_models
+
+
+def main(smk):
+    device = pick_device()
+    lossnet, _ = load_loss_network(Path(smk.input.weights), Path(smk.input.info), device)
+    keys = [tuple(k) for k in smk.params.models]
+    models = dict(zip(keys, map(Path, smk.input.models)))
+    sketch_ids = list(dict.fromkeys(s for s, _ in keys))
+    sketches = dict(zip(sketch_ids, map(Path, smk.input.sketches)))
+    settings = {(s, v): smk.params.settings[v] for s, v in keys}
+    df = score_models(models, sketches, settings, [Path(p) for p in smk.input.held_out], lossnet, device)
+    out = Path(smk.output[0])
+    tmp = out.with_name(out.name + ".tmp")
+    df.to_csv(tmp, index=False, float_format="%.6g")
+    tmp.replace(out)
+    print(df.to_string(index=False))
+
+
+run(main, snakemake)  # noqa: F821

@@ -1,0 +1,21 @@
+"""Snakemake entry: stylize a clip's frames by its plan (see sketchbook.stylize)."""
+import logging
+import os
+
+from sketchbook.entry import run
+from sketchbook.plan import read_plan
+from sketchbook.precision import pick_device, resolve_precision
+from sketchbook.stylize import stylize_frames
+
+
+def main(smk):
+    device = pick_device(os.environ.get("SKETCHBOOK_DEVICE", "auto"))
+    precision = resolve_precision(os.environ.get("SKETCHBOOK_PRECISION", "auto"), device)
+    logging.info("stylizing %s on %s, precision %s", smk.wildcards.clip, device, precision)
+    models = dict(zip(smk.params.variants, smk.input.models))
+    n = stylize_frames(read_plan(smk.input.plan), smk.input.frames, smk.output[0], models, device,
+                       precision, smk.params.grayscale)
+    logging.info("%d frames", n)
+
+
+run(main, snakemake)  # noqa: F821

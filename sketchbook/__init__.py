@@ -1,0 +1,19 @@
+"""Sketchbook: learn the drawing style of a sketchbook and re-render footage in it.
+
+The package holds all the logic; the Snakemake workflow (``Snakefile``, ``rules/``) and the thin
+entry points (``scripts/``) only call it.
+"""
+
+__version__ = "0.1.0"
+
+#: Bumped when a stage's numerics change, so that Snakemake re-runs it (a rule ``param``).
+CODE_VERSIONS = {
+    "fetch_loss_network": "1",
+    "train_model": "1",
+    "score_models": "1",
+    "extract_frames": "1",
+    "plan_frames": "1",
+    "stylize_frames": "1",
+    "encode_clip": "1",
+    "join_film": "1",
+}

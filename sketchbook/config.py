@@ -1,0 +1,206 @@
+"""The config: schema validation with defaults, cross-checks, and the tables the rules need.
+
+:func:`validate` takes the parsed YAML (a dict) and returns a new, fully filled dict or raises
+:class:`ConfigError` naming the key at fault. Nothing here touches Snakemake.
+"""
+
+from __future__ import annotations
+
+import copy
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any, Optional
+
+import jsonschema
+import yaml
+
+from .errors import ConfigError
+from .images import IMAGE_SUFFIXES, list_images
+from .train import TrainSettings
+
+#: Render defaults (a clip overrides any of them).
+RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "max_side": 640, "seed": 0}
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict:
+    text = resources.files("sketchbook").joinpath("schemas/config.schema.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def _key(path: Any) -> str:
+    parts = [str(p) for p in path]
+    return ".".join(parts) if parts else "(top level)"
+
+
+def _fill_defaults(instance: Any, sch: dict, root: dict) -> None:
+    """Fill ``default`` values of object properties, recursively (in place on our own copy)."""
+    if "$ref" in sch:
+        sch = _resolve(sch["$ref"], root)
+    for sub in sch.get("allOf", []):
+        _fill_defaults(instance, sub, root)
+    if not isinstance(instance, dict):
+        return
+    for name, prop in sch.get("properties", {}).items():
+        if name not in instance and "default" in prop:
+            instance[name] = copy.deepcopy(prop["default"])
+        if name in instance:
+            _fill_defaults(instance[name], prop, root)
+    extra = sch.get("additionalProperties")
+    if isinstance(extra, dict):
+        for name, value in instance.items():
+            if name not in sch.get("properties", {}):
+                _fill_defaults(value, extra, root)
+
+
+def _resolve(ref: str, root: dict) -> dict:
+    node: Any = root
+    for part in ref.lstrip("#/").split("/"):
+        node = node[part]
+    return node
+
+
+def parse_fps(value: Any, key: str) -> Fraction:
+    """12, 23.976, "30000/1001" -> an exact Fraction."""
+    try:
+        f = Fraction(str(value)) if not isinstance(value, float) else Fraction(value).limit_denominator(1001)
+    except (ValueError, ZeroDivisionError) as exc:
+        raise ConfigError(f"{key}: {value!r} is not a frame rate") from exc
+    if f <= 0:
+        raise ConfigError(f"{key}: frame rate must be positive, got {value!r}")
+    return f
+
+
+def validate(config: dict, check_files: bool = True) -> dict:
+    """Validate ``config`` against the schema, fill defaults, check cross-references and files."""
+    cfg = copy.deepcopy(dict(config))
+    sch = schema()
+    validator = jsonschema.Draft202012Validator(sch)
+    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        e = errors[0]
+        msg = e.message
+        if e.validator == "additionalProperties":
+            msg = msg.replace("Additional properties are not allowed", "unknown key(s)")
+        elif e.validator == "oneOf":
+            msg = f"{e.instance!r} is not valid here ({e.schema.get('description', 'see the schema')})"
+        raise ConfigError(f"config key {_key(e.absolute_path)}: {msg}")
+    _fill_defaults(cfg, sch, sch)
+    for name in list(cfg["variants"]):
+        if cfg["variants"][name] is None:
+            cfg["variants"][name] = {}
+
+    for cid, clip in cfg["clips"].items():
+        key = f"config key clips.{cid}"
+        if clip["sketch"] not in cfg["sketches"]:
+            raise ConfigError(f"{key}.sketch: no sketch named {clip['sketch']!r} (sketches: {', '.join(cfg['sketches'])})")
+        clip.setdefault("variants", list(cfg["variants"]))
+        for v in clip["variants"]:
+            if v not in cfg["variants"]:
+                raise ConfigError(f"{key}.variants: no variant named {v!r} (variants: {', '.join(cfg['variants'])})")
+        if "start" in clip and "end" in clip and clip["end"] <= clip["start"]:
+            raise ConfigError(f"{key}: end ({clip['end']}) must be after start ({clip['start']})")
+        if "fps" in clip:
+            parse_fps(clip["fps"], f"{key}.fps")
+    if cfg["film"]["fps"] is not None:
+        parse_fps(cfg["film"]["fps"], "config key film.fps")
+    for name in cfg["variants"]:
+        train_settings(cfg, name)  # unknown/invalid combinations fail here, naming the variant
+
+    if check_files:
+        for sid, path in cfg["sketches"].items():
+            _need_file(path, f"config key sketches.{sid}")
+        for cid, clip in cfg["clips"].items():
+            _need_file(clip["path"], f"config key clips.{cid}.path")
+        train, held = content_split(cfg)
+        if not train:
+            raise ConfigError(
+                f"config key content: {len(held)} image(s) all held out; need at least one to train on "
+                "(add images or lower content.held_out)")
+        if cfg["loss_network"]["weights"]:
+            _need_file(cfg["loss_network"]["weights"], "config key loss_network.weights")
+    return cfg
+
+
+def _need_file(path: str, key: str) -> None:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"{key}: file {path} does not exist")
+    if not p.is_file():
+        raise ConfigError(f"{key}: {path} is not a file")
+
+
+def content_images(cfg: dict) -> list[str]:
+    """The content images, sorted, as path strings."""
+    images = cfg["content"]["images"]
+    if isinstance(images, str):
+        folder = Path(images)
+        if not folder.is_dir():
+            raise ConfigError(f"config key content.images: folder {images} does not exist")
+        found = [str(p) for p in list_images(folder)]
+        if not found:
+            raise ConfigError(f"config key content.images: no images ({', '.join(IMAGE_SUFFIXES)}) in {images}")
+        return found
+    for i, p in enumerate(images):
+        _need_file(p, f"config key content.images[{i}]")
+    return sorted(images)
+
+
+def content_split(cfg: dict) -> tuple[list[str], list[str]]:
+    """(training images, held-out images): the last ``held_out`` in name order are held out."""
+    imgs = content_images(cfg)
+    n = cfg["content"]["held_out"]
+    if n >= len(imgs):
+        return [], imgs
+    return (imgs[: len(imgs) - n], imgs[len(imgs) - n:]) if n else (imgs, [])
+
+
+def train_settings(cfg: dict, variant: str) -> dict:
+    """The full training settings of one variant: defaults < config.training < the variant."""
+    merged = {**TrainSettings().to_dict(), **cfg.get("training", {}), **(cfg["variants"][variant] or {})}
+    try:
+        return TrainSettings.from_dict(merged).to_dict()
+    except (ConfigError, TypeError) as exc:
+        raise ConfigError(f"config key variants.{variant}: {exc}") from exc
+
+
+def render_settings(cfg: dict, clip: str) -> dict:
+    """The render settings of one clip: defaults < config.render < the clip."""
+    c = cfg["clips"][clip]
+    merged = {**RENDER_DEFAULTS, **cfg.get("render", {})}
+    for k in RENDER_DEFAULTS:
+        if k in c:
+            merged[k] = c[k]
+    return merged
+
+
+def extract_settings(cfg: dict, clip: str) -> dict:
+    """What changes a clip's extracted frames: trim, rate, size cap."""
+    c = cfg["clips"][clip]
+    return {
+        "start": c.get("start"),
+        "end": c.get("end"),
+        "fps": None if c.get("fps") is None else str(parse_fps(c["fps"], f"clips.{clip}.fps")),
+        "max_side": render_settings(cfg, clip)["max_side"],
+    }
+
+
+def film_fps(cfg: dict) -> Optional[str]:
+    f = cfg["film"]["fps"]
+    return None if f is None else str(parse_fps(f, "film.fps"))
+
+
+def load_yaml(path: Path | str) -> dict:
+    """Read a config file, naming it on error."""
+    p = Path(path)
+    try:
+        data = yaml.safe_load(p.read_text())
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read config ({exc})") from exc
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{p}: the config must be a mapping of keys")
+    return data

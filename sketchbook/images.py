@@ -1,0 +1,71 @@
+"""Reading and writing images as tensors, with errors that name the file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+from PIL import Image, UnidentifiedImageError
+from torchvision.io import ImageReadMode, decode_image, write_png
+from torchvision.transforms import functional as TF
+
+from .errors import InputFileError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+
+
+def load_rgb(path: Path | str, what: str = "image") -> torch.Tensor:
+    """An image file as a float RGB tensor (3, H, W) in [0, 1]; grayscale is expanded."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputFileError(f"{what} {path}: no such file")
+    try:
+        with Image.open(path) as im:
+            im = im.convert("RGB")
+            t = TF.pil_to_tensor(im)
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise InputFileError(f"{what} {path}: not a readable image ({exc})") from exc
+    return t.float().div_(255.0)
+
+
+def read_frame(path: Path | str) -> torch.Tensor:
+    """A frame as a uint8 RGB tensor (3, H, W), decoded by torchvision (fast path)."""
+    path = Path(path)
+    try:
+        data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
+        return decode_image(data, mode=ImageReadMode.RGB)
+    except (OSError, RuntimeError) as exc:
+        raise InputFileError(f"frame {path}: not a readable image ({exc})") from exc
+
+
+def write_frame(img: torch.Tensor, path: Path | str, compression: int = 1) -> None:
+    """Write a uint8 (3|1, H, W) tensor as PNG, atomically (temp name, then rename)."""
+    path = Path(path)
+    tmp = path.with_name("." + path.name + ".tmp")
+    write_png(img.contiguous().cpu(), str(tmp), compression_level=compression)
+    os.replace(tmp, path)
+
+
+def to_uint8(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] float -> uint8, rounded."""
+    return x.float().clamp(0, 1).mul(255).round_().to(torch.uint8)
+
+
+def to_gray(x: torch.Tensor) -> torch.Tensor:
+    """RGB (…, 3, H, W) -> luminance (Rec. 601) repeated on 3 channels."""
+    w = x.new_tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+    y = (x * w).sum(dim=-3, keepdim=True)
+    return y.expand_as(x).contiguous()
+
+
+def resize_short_side(x: torch.Tensor, size: int) -> torch.Tensor:
+    """Resize (…, H, W) so that its shorter side is ``size`` (antialiased)."""
+    h, w = x.shape[-2:]
+    s = size / min(h, w)
+    return TF.resize(x, [max(1, round(h * s)), max(1, round(w * s))], antialias=True)
+
+
+def list_images(folder: Path | str) -> list[Path]:
+    folder = Path(folder)
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())

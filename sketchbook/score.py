@@ -1,0 +1,76 @@
+"""Scoring trained models on held-out content images: one row per model, ranked per sketch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import pandas as pd
+import torch
+
+from .images import load_rgb, resize_short_side, to_gray
+from .lossnet import LossNetwork
+from .precision import autocast
+from .stylize import load_model
+from .train import StyleLoss, TrainSettings
+
+#: The columns of ``results/models/scores.csv``.
+COLUMNS = ["sketch", "variant", "rank", "score", "style_loss", "content_loss", "tv", "ink", "paper",
+           "iterations", "style_weight", "content_weight", "tv_weight", "seed"]
+
+
+@torch.inference_mode()
+def score_models(
+    models: Mapping[tuple[str, str], Path],
+    sketches: Mapping[str, Path],
+    settings: Mapping[tuple[str, str], dict],
+    held_out: Sequence[Path],
+    lossnet: LossNetwork,
+    device: torch.device,
+    size: int = 256,
+) -> pd.DataFrame:
+    """Score each (sketch, variant) model on the held-out images.
+
+    All models are measured with one yardstick, the default loss weights and layers
+    (:class:`TrainSettings`), so that variants trained with different weights compare:
+    ``score = content_weight * content_loss + style_weight * style_loss`` (lower is better,
+    ``rank`` 1 is the best of its sketch). ``ink`` is the share of dark pixels (< 0.5) in the
+    output, ``paper`` the mean brightness of its brightest half: a drawing on white has paper
+    near 1.
+    """
+    yard = TrainSettings()
+    images = [resize_short_side(load_rgb(p, "held-out image"), size) for p in held_out]
+    rows = []
+    style_cache: dict[str, StyleLoss] = {}
+    for (sketch, variant), path in models.items():
+        if sketch not in style_cache:
+            style = resize_short_side(load_rgb(sketches[sketch], "sketch"), yard.style_size).to(device)
+            style_cache[sketch] = StyleLoss(lossnet, style, yard)
+        loss = style_cache[sketch]
+        model = load_model(path, device)
+        acc = {"content": 0.0, "style": 0.0, "tv": 0.0, "ink": 0.0, "paper": 0.0}
+        for im in images:
+            x = im[None].to(device)
+            y = model(x).float()
+            _, l = loss(y, x, "fp32")
+            lum = to_gray(y)[:, 0].flatten()
+            acc["content"] += l.content
+            acc["style"] += l.style
+            acc["tv"] += l.tv
+            acc["ink"] += float((lum < 0.5).float().mean())
+            acc["paper"] += float(lum.sort().values[lum.numel() // 2:].mean())
+        n = max(1, len(images))
+        s = settings[(sketch, variant)]
+        rows.append({
+            "sketch": sketch, "variant": variant,
+            "style_loss": acc["style"] / n, "content_loss": acc["content"] / n, "tv": acc["tv"] / n,
+            "ink": acc["ink"] / n, "paper": acc["paper"] / n,
+            "iterations": s["iterations"], "style_weight": s["style_weight"],
+            "content_weight": s["content_weight"], "tv_weight": s["tv_weight"], "seed": s["seed"],
+        })
+    df = pd.DataFrame(rows)
+    if df.empty:
+        return pd.DataFrame(columns=COLUMNS)
+    df["score"] = yard.content_weight * df["content_loss"] + yard.style_weight * df["style_loss"]
+    df["rank"] = df.groupby("sketch")["score"].rank(method="first").astype(int)
+    return df.sort_values(["sketch", "rank"])[COLUMNS].reset_index(drop=True)

@@ -1,0 +1,208 @@
+"""Training a fast style network on one sketch (Johnson et al. 2016).
+
+The loss: content (MSE of one VGG16 layer's features), style (MSE of Gram matrices on several
+layers, each divided by C*H*W) and total variation. Content images are random crops of the
+training images, seeded; the sketch is scaled so that its shorter side is ``style_size``.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Optional, Sequence
+
+import torch
+from torch.nn import functional as F
+
+from .errors import ConfigError
+from .images import load_rgb, resize_short_side
+from .lossnet import LossNetwork
+from .network import TransformerNet
+from .precision import autocast
+
+log = logging.getLogger(__name__)
+
+MODEL_FORMAT = "sketchbook-style-model/1"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every setting that changes a trained model's bytes."""
+
+    iterations: int = 300
+    image_size: int = 128
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 1.0
+    tv_weight: float = 0.0
+    style_size: int = 256
+    seed: int = 0
+    width: int = 32
+    n_residual: int = 5
+    precision: str = "auto"
+    content_layer: str = "relu2_2"
+    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainSettings":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+        d = dict(d)
+        if "style_layers" in d:
+            d["style_layers"] = tuple(d["style_layers"])
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["style_layers"] = list(self.style_layers)
+        return d
+
+
+def gram_matrix(f: torch.Tensor) -> torch.Tensor:
+    """(N, C, H, W) -> (N, C, C), divided by C*H*W, in fp32."""
+    n, c, h, w = f.shape
+    f = f.float().reshape(n, c, h * w)
+    return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
+
+
+def total_variation(x: torch.Tensor) -> torch.Tensor:
+    return (x[..., 1:, :] - x[..., :-1, :]).abs().mean() + (x[..., :, 1:] - x[..., :, :-1]).abs().mean()
+
+
+class CropSampler:
+    """Seeded random square crops (random scale, random flip) of a set of content images."""
+
+    def __init__(self, images: Sequence[torch.Tensor], size: int, seed: int) -> None:
+        if not images:
+            raise ConfigError("no content images to train on")
+        # Keep each image at most 2x the crop size on its shorter side: bounded memory.
+        self.images = [resize_short_side(im, 2 * size) if min(im.shape[-2:]) > 2 * size else im for im in images]
+        self.size = size
+        self.gen = torch.Generator().manual_seed(seed)
+
+    def _rand(self) -> float:
+        return float(torch.rand((), generator=self.gen))
+
+    def sample(self, n: int) -> torch.Tensor:
+        out = []
+        for _ in range(n):
+            im = self.images[int(torch.randint(len(self.images), (), generator=self.gen))]
+            h, w = im.shape[-2:]
+            side = min(h, w)
+            crop = max(8, int(side * (0.4 + 0.6 * self._rand())))
+            top = int((h - crop) * self._rand())
+            left = int((w - crop) * self._rand())
+            patch = im[:, top : top + crop, left : left + crop]
+            patch = F.interpolate(patch[None], size=(self.size, self.size), mode="bilinear",
+                                  antialias=True, align_corners=False)[0]
+            if self._rand() < 0.5:
+                patch = patch.flip(-1)
+            out.append(patch)
+        return torch.stack(out).clamp_(0, 1)
+
+
+@dataclass
+class Losses:
+    content: float
+    style: float
+    tv: float
+    total: float
+
+
+class StyleLoss:
+    """Perceptual loss against one style image, with precomputed style Grams."""
+
+    def __init__(self, lossnet: LossNetwork, style: torch.Tensor, settings: TrainSettings) -> None:
+        self.net = lossnet
+        self.s = settings
+        for layer in [settings.content_layer, *settings.style_layers]:
+            if layer not in lossnet.names.values():
+                raise ConfigError(f"unknown VGG16 layer {layer!r}; choose from {sorted(lossnet.names.values())}")
+        with torch.no_grad():
+            feats = lossnet(style[None].float())
+            self.grams = {k: gram_matrix(feats[k]) for k in settings.style_layers}
+
+    def __call__(self, out: torch.Tensor, content: torch.Tensor, prec: str) -> tuple[torch.Tensor, Losses]:
+        s = self.s
+        with autocast(prec, out.device):
+            fo = self.net(out)
+            with torch.no_grad():
+                fc = self.net(content)
+        c_loss = F.mse_loss(fo[s.content_layer].float(), fc[s.content_layer].float())
+        st_loss = sum(F.mse_loss(gram_matrix(fo[k]), self.grams[k].expand(out.shape[0], -1, -1))
+                      for k in s.style_layers)
+        tv = total_variation(out.float())
+        total = s.content_weight * c_loss + s.style_weight * st_loss + s.tv_weight * tv
+        return total, Losses(float(c_loss), float(st_loss), float(tv), float(total))
+
+
+def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) -> None:
+    """State dict (after .eval().cpu()) plus architecture, written atomically."""
+    model = model.eval()
+    sd = {k: v.detach().to("cpu", torch.float32).clone() for k, v in model.state_dict().items()}
+    blob = {"format": MODEL_FORMAT, "width": model.width, "n_residual": model.n_residual,
+            "state_dict": sd, **(extra or {})}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(blob, tmp)
+    os.replace(tmp, path)
+
+
+def train(
+    settings: TrainSettings,
+    style_path: Path,
+    content_paths: Sequence[Path],
+    lossnet: LossNetwork,
+    out_model: Path,
+    out_losses: Path,
+    device: torch.device,
+    precision: str,
+    progress: Callable[[str], None] = log.info,
+    log_every: int = 0,
+) -> Losses:
+    """Train one model; write its weights and a loss-per-step CSV. Returns the final losses."""
+    s = settings
+    torch.manual_seed(s.seed)
+    style = resize_short_side(load_rgb(style_path, "sketch"), s.style_size).to(device)
+    contents = [load_rgb(p, "content image") for p in content_paths]
+    sampler = CropSampler(contents, s.image_size, s.seed)
+    model = TransformerNet(s.width, s.n_residual).to(device).train()
+    loss_fn = StyleLoss(lossnet, style, s)
+    opt = torch.optim.Adam(model.parameters(), lr=s.learning_rate)
+    log_every = log_every or max(1, s.iterations // 20)
+    out_losses.parent.mkdir(parents=True, exist_ok=True)
+    tmp_losses = out_losses.with_name(out_losses.name + ".tmp")
+    t0 = time.perf_counter()
+    last: Optional[Losses] = None
+    with open(tmp_losses, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["step", "content", "style", "tv", "total", "seconds"])
+        for step in range(1, s.iterations + 1):
+            x = sampler.sample(s.batch_size).to(device)
+            opt.zero_grad(set_to_none=True)
+            with autocast(precision, device):
+                y = model(x)
+            total, last = loss_fn(y.float(), x, precision)
+            if not torch.isfinite(total):
+                raise FloatingPointError(f"loss became {float(total)} at step {step}; lower learning_rate")
+            total.backward()
+            opt.step()
+            elapsed = time.perf_counter() - t0
+            w.writerow([step, f"{last.content:.6g}", f"{last.style:.6g}", f"{last.tv:.6g}",
+                        f"{last.total:.6g}", f"{elapsed:.3f}"])
+            if step % log_every == 0 or step == s.iterations:
+                eta = elapsed / step * (s.iterations - step)
+                progress(f"step {step}/{s.iterations} ({100 * step // s.iterations}%) "
+                         f"content {last.content:.4g} style {last.style:.4g} tv {last.tv:.4g} "
+                         f"| {elapsed / step:.3f} s/step, ETA {eta:.0f} s")
+    os.replace(tmp_losses, out_losses)
+    out_model.parent.mkdir(parents=True, exist_ok=True)
+    save_model(model, out_model, {"settings": s.to_dict(), "precision": precision})
+    assert last is not None
+    return last
