@@ -5,7 +5,11 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-configfile: "config.yaml"
+# The embedded demo's config, unless the user names their own with --configfile (Snakemake would
+# otherwise deep-merge the two, mixing the demo's clips into the user's film).
+if not workflow.overwrite_configfiles:
+
+    configfile: "config.yaml"
 
 
 include: "rules/common.smk"

@@ -78,9 +78,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
     cfg = copy.deepcopy(dict(config))
     sch = schema()
     validator = jsonschema.Draft202012Validator(sch)
-    errors = sorted(validator.iter_errors(cfg), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
-    if errors:
-        e = errors[0]
+    e = jsonschema.exceptions.best_match(validator.iter_errors(cfg))
+    if e is not None:
         msg = e.message
         if e.validator == "additionalProperties":
             msg = msg.replace("Additional properties are not allowed", "unknown key(s)")

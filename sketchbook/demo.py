@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import ffmpeg
 import numpy as np
@@ -477,7 +477,7 @@ def _contour(
 
 def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
     sheet = _Sheet(size, rng)
-    u = size / 384.0
+    u = max(size / 384.0, 0.6)  # pen unit: line widths and spacings (never hair-thin)
     Y, X = (np.mgrid[0:size, 0:size] + 0.5) / size
 
     def jit(v: float) -> float:
@@ -492,7 +492,7 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
     # --- wall and table
     # the wall: darker to the right (light comes from the upper left), fading out at the edges
     dist = np.hypot(X - 0.55, (Y - 0.45) * 1.3)
-    wall = 0.06 + 0.55 * _smoothstep(0.05, 0.9, X)
+    wall = 0.06 + 0.46 * _smoothstep(0.05, 0.9, X)
     wall *= _smoothstep(0.0, 0.22, Y) * np.clip(1.2 - 1.4 * np.maximum(dist - 0.25, 0), 0, 1)
     tone[:] = wall
     top = (Y >= tb) & (Y < tf)
@@ -632,35 +632,35 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
 
     # --- contours (behind to front)
     cw, cink = 1.9 * u, 22.0
-    kw = dict(zbuf=zbuf, width=cw, ink=cink, tone=tone, passes=2, jitter=0.5 * u)
-    _contour(sheet, np.array([(-0.02, tb), (1.02, tb + 0.004)]), z=0, **kw)  # type: ignore[arg-type]
-    _contour(sheet, np.array([(-0.02, tf), (1.02, tf - 0.003)]), z=0, **kw)  # type: ignore[arg-type]
-    _contour(sheet, np.array([(-0.02, tf + 0.018), (1.02, tf + 0.016)]), z=0, **kw)  # type: ignore[arg-type]
+    kw: dict[str, Any] = dict(zbuf=zbuf, width=cw, ink=cink, tone=tone, passes=2, jitter=0.5 * u)
+    _contour(sheet, np.array([(-0.02, tb), (1.02, tb + 0.004)]), z=0, **kw)
+    _contour(sheet, np.array([(-0.02, tf), (1.02, tf - 0.003)]), z=0, **kw)
+    _contour(sheet, np.array([(-0.02, tf + 0.018), (1.02, tf + 0.016)]), z=0, **kw)
     for edge in (
         [(bx0, by1), (bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)],
         [(bx0, by0), (bx0 + dx, by0 + dy), (bx1 + dx, by0 + dy), (bx1 + dx, by1 + dy), (bx1, by1)],
         [(bx1, by0), (bx1 + dx, by0 + dy)],
     ):
-        _contour(sheet, np.array(edge), z=1, **kw)  # type: ignore[arg-type]
+        _contour(sheet, np.array(edge), z=1, **kw)
     left = np.stack([vx - vr, vy], axis=1)
     right = np.stack([vx + vr, vy], axis=1)
-    _contour(sheet, left, z=2, **kw)  # type: ignore[arg-type]
-    _contour(sheet, right, z=2, **kw)  # type: ignore[arg-type]
-    _contour(sheet, _ellipse(vx, ytop, rt, ecc * rt, 0, 2 * np.pi), z=2, **kw)  # type: ignore[arg-type]
-    _contour(sheet, _ellipse(vx, ytop, rt * 0.8, ecc * rt * 0.8, np.pi * 1.05, np.pi * 1.95), z=2, **kw)  # type: ignore[arg-type]
-    _contour(sheet, _ellipse(vx, ybot, rb, ecc * rb, 0, np.pi), z=2, **kw)  # type: ignore[arg-type]
+    _contour(sheet, left, z=2, **kw)
+    _contour(sheet, right, z=2, **kw)
+    _contour(sheet, _ellipse(vx, ytop, rt, ecc * rt, 0, 2 * np.pi), z=2, **kw)
+    _contour(sheet, _ellipse(vx, ytop, rt * 0.8, ecc * rt * 0.8, np.pi * 1.05, np.pi * 1.95), z=2, **kw)
+    _contour(sheet, _ellipse(vx, ybot, rb, ecc * rb, 0, np.pi), z=2, **kw)
     for yb in (0.405, 0.42):  # a painted band on the shoulder
         r0 = float(radius(np.array([yb]))[0])
-        _contour(sheet, _ellipse(vx, yb, r0 * 0.99, ecc * r0, 0.05, np.pi - 0.05), z=2, **{**kw, "width": cw * 0.7, "passes": 1})  # type: ignore[arg-type]
+        _contour(sheet, _ellipse(vx, yb, r0 * 0.99, ecc * r0, 0.05, np.pi - 0.05), z=2, **{**kw, "width": cw * 0.7, "passes": 1})
     a = np.linspace(-np.pi, np.pi, 200)
     ra = ar * (1 + 0.04 * np.cos(2 * a) - 0.09 * np.exp(-(((a + np.pi / 2) / 0.35) ** 2)))
-    _contour(sheet, np.stack([ax + ra * np.cos(a), ay + ra * np.sin(a)], axis=1), z=3, **kw)  # type: ignore[arg-type]
+    _contour(sheet, np.stack([ax + ra * np.cos(a), ay + ra * np.sin(a)], axis=1), z=3, **kw)
     stem = _spline([(ax - 0.003, ay - ar * 0.8), (ax + 0.0, ay - ar * 0.98), (ax + 0.012, ay - ar * 1.12)], 10)
-    _contour(sheet, stem, z=3, **{**kw, "width": cw * 1.3, "passes": 1})  # type: ignore[arg-type]
+    _contour(sheet, stem, z=3, **{**kw, "width": cw * 1.3, "passes": 1})
     leaf_a = _spline([(ax + 0.001, ay - ar * 0.93), (ax + 0.025, ay - ar * 1.12), (ax + 0.055, ay - ar * 1.08)], 10)
     leaf_b = _spline([(ax + 0.001, ay - ar * 0.93), (ax + 0.03, ay - ar * 0.9), (ax + 0.055, ay - ar * 1.08)], 10)
-    _contour(sheet, leaf_a, z=4, **kw)  # type: ignore[arg-type]
-    _contour(sheet, leaf_b, z=4, **kw)  # type: ignore[arg-type]
+    _contour(sheet, leaf_a, z=4, **kw)
+    _contour(sheet, leaf_b, z=4, **kw)
     return sheet.finish()
 
 
@@ -671,7 +671,7 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
 
 def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
     sheet = _Sheet(size, rng)
-    u = size / 384.0
+    u = max(size / 384.0, 0.6)  # pen unit: line widths and spacings (never hair-thin)
     Y, X = (np.mgrid[0:size, 0:size] + 0.5) / size
     tone = np.zeros((size, size))
     zbuf = np.zeros((size, size))
@@ -702,9 +702,9 @@ def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
         size,
         [(tx - 0.035, gy + 0.01), (tx - 0.018, gy - 0.15), (tx - 0.015, 0.42), (tx + 0.02, 0.42), (tx + 0.022, gy - 0.15), (tx + 0.04, gy + 0.01)],
     )
-    ttone = 0.55 + 0.4 * _smoothstep(tx - 0.03, tx + 0.03, X)
+    ttone = 0.45 + 0.4 * _smoothstep(tx - 0.03, tx + 0.03, X)
     shadow = field & ((((X - tx - 0.14) / 0.19) ** 2 + ((Y - gy - 0.008) / 0.032) ** 2) <= 1)
-    tone[shadow] = 0.8
+    tone[shadow] = 0.72
     tone[trunk] = ttone[trunk]
     zbuf[trunk] = 2
     cx, cy = tx + 0.01, 0.33
@@ -749,25 +749,25 @@ def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
     noise = 0.08 * _smooth_noise(rng, size, size, 9 * u)
     bw, bink = 1.0 * u, 62.0
     land = hills | field
-    _scribble_fill(sheet, tone, land & (tone + noise > 0.22), radius=5.5 * u, angle=-8, tight=0.5, loose=3.2, width=bw, ink=bink + 12)
-    _scribble_fill(sheet, tone, land & (tone + noise > 0.6), radius=4.0 * u, angle=10, tight=0.35, loose=2.0, width=bw, ink=bink)
+    _scribble_fill(sheet, tone, land & (tone + noise > 0.17), radius=5.5 * u, angle=-8, tight=0.5, loose=3.6, width=bw, ink=bink + 12)
+    _scribble_fill(sheet, tone, land & (tone + noise > 0.6), radius=4.0 * u, angle=10, tight=0.6, loose=2.2, width=bw, ink=bink)
     _scribble_fill(sheet, tone, crown & (tone + noise > 0.2), radius=6.5 * u, angle=-20, tight=0.45, loose=2.6, width=bw, ink=bink + 6)
-    _scribble_fill(sheet, tone, crown & (tone + noise > 0.55), radius=4.5 * u, angle=35, tight=0.3, loose=1.6, width=bw, ink=bink - 6)
-    _scribble_fill(sheet, tone, crown & (tone + noise > 0.78), radius=3.5 * u, angle=-60, tight=0.3, loose=1.2, width=bw, ink=bink - 10)
-    _scribble_fill(sheet, tone, trunk & (tone > 0.3), radius=3.0 * u, angle=90, tight=0.4, loose=1.6, width=bw, ink=bink - 6)
+    _scribble_fill(sheet, tone, crown & (tone + noise > 0.55), radius=4.5 * u, angle=35, tight=0.5, loose=1.8, width=bw, ink=bink - 6)
+    _scribble_fill(sheet, tone, crown & (tone + noise > 0.78), radius=3.5 * u, angle=-60, tight=0.6, loose=1.6, width=bw, ink=bink - 10)
+    _scribble_fill(sheet, tone, trunk & (tone > 0.3), radius=3.0 * u, angle=90, tight=0.75, loose=1.8, width=bw, ink=bink - 6)
     house = wall_f | wall_s | roof | door
     _scribble_fill(sheet, tone, house & (tone > 0.3), radius=2.2 * u, angle=0, tight=0.3, loose=1.5, width=bw * 0.9, ink=bink - 6)
     _scribble_fill(sheet, tone, (door | roof) & (tone > 0.7), radius=1.8 * u, angle=60, tight=0.3, loose=1.0, width=bw * 0.9, ink=bink - 10)
 
     # --- loose outlines, traced two or three times
-    kw = dict(zbuf=zbuf, width=1.25 * u, ink=30.0, jitter=1.0 * u, overshoot=6 * u, max_len=110 * u, wobble=0.9 * u)
+    kw: dict[str, Any] = dict(zbuf=zbuf, width=1.25 * u, ink=30.0, jitter=1.0 * u, overshoot=6 * u, max_len=110 * u, wobble=0.9 * u)
     xs = np.linspace(-0.02, 1.02, 120)
-    _contour(sheet, np.stack([xs, far(xs)], 1), z=0.3, passes=2, **kw)  # type: ignore[arg-type]
-    _contour(sheet, np.stack([xs, near(xs)], 1), z=0.6, passes=2, **kw)  # type: ignore[arg-type]
+    _contour(sheet, np.stack([xs, far(xs)], 1), z=0.3, passes=2, **kw)
+    _contour(sheet, np.stack([xs, near(xs)], 1), z=0.6, passes=2, **kw)
     for side in (-1, 1):
         xt = tx + side * np.array([0.037, 0.02, 0.017, 0.012])
         yt = np.array([gy + 0.01, gy - 0.15, 0.5, 0.4])
-        _contour(sheet, np.stack([xt, yt], 1), z=2, passes=2, **kw)  # type: ignore[arg-type]
+        _contour(sheet, np.stack([xt, yt], 1), z=2, passes=2, **kw)
     # crown: every clump's visible rim (outer silhouette and the overlaps inside)
     for ccx, ccy, cr, cz in clumps:
         a = np.linspace(0, 2 * np.pi, 140)
@@ -784,35 +784,35 @@ def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
         for sel, passes in ((keep & outer, 2), (inner_lower, 1)):
             for s, e in _runs(sel):
                 if e - s > 6:
-                    _contour(sheet, rim[s:e], z=3, passes=passes, **kw)  # type: ignore[arg-type]
+                    _contour(sheet, rim[s:e], z=3, passes=passes, **kw)
     # house
     for poly in (
         [(hx, hy), (hx, hy - hh), (hx + hwid * 0.6, hy - hh), (hx + hwid * 0.6, hy), (hx, hy)],
         [(hx + hwid * 0.6, hy), (hx + hwid, hy - 0.01), (hx + hwid, hy - hh - 0.012)],
         [(hx - 0.008, hy - hh), (hx + 0.3 * hwid, hy - hh - 0.045), (hx + hwid + 0.008, hy - hh - 0.055), (hx + hwid * 0.6 + 0.008, hy - hh), (hx - 0.008, hy - hh)],
     ):
-        _contour(sheet, np.array(poly), z=0.5, passes=2, **{**kw, "overshoot": 3 * u, "width": 1.1 * u})  # type: ignore[arg-type]
+        _contour(sheet, np.array(poly), z=0.5, passes=2, **{**kw, "overshoot": 3 * u, "width": 1.1 * u})
     # the sun: a few quick loops
     sx, sy, sr = 0.8 + jit(0.03), 0.16 + jit(0.02), 0.055
     a = np.linspace(0, 2 * np.pi * 2.6, 400) + rng.uniform(0, 6)
     rr = sr * (1 + 0.06 * np.sin(3.1 * a))
-    _contour(sheet, np.stack([sx + rr * np.cos(a), sy + rr * np.sin(a) * 0.97], 1), z=0, passes=1, **{**kw, "max_len": 1e9})  # type: ignore[arg-type]
+    _contour(sheet, np.stack([sx + rr * np.cos(a), sy + rr * np.sin(a) * 0.97], 1), z=0, passes=1, **{**kw, "max_len": 1e9})
     for k in range(9):
         ang = 2 * np.pi * k / 9 + jit(0.15)
         r0, r1 = sr * 1.35, sr * rng.uniform(1.7, 2.0)
         ray = np.array([(sx + r0 * math.cos(ang), sy + r0 * math.sin(ang)), (sx + r1 * math.cos(ang), sy + r1 * math.sin(ang))])
-        _contour(sheet, ray, z=0, passes=1, **{**kw, "overshoot": 0.0})  # type: ignore[arg-type]
+        _contour(sheet, ray, z=0, passes=1, **{**kw, "overshoot": 0.0})
     # a cloud and some birds
     ccx0, ccy0 = 0.2 + jit(0.03), 0.13 + jit(0.02)
     bumps = [(-0.07, 0.01, 0.035), (-0.03, -0.02, 0.045), (0.025, -0.025, 0.05), (0.07, 0.0, 0.035)]
     for bx_, by_, br in bumps:
         a = np.linspace(np.pi * 0.95, np.pi * 2.05, 60)
-        _contour(sheet, np.stack([ccx0 + bx_ + br * np.cos(a), ccy0 + by_ + br * np.sin(a)], 1), z=0, passes=1, **kw)  # type: ignore[arg-type]
-    _contour(sheet, np.array([(ccx0 - 0.11, ccy0 + 0.03), (ccx0 + 0.1, ccy0 + 0.028)]), z=0, passes=2, **kw)  # type: ignore[arg-type]
+        _contour(sheet, np.stack([ccx0 + bx_ + br * np.cos(a), ccy0 + by_ + br * np.sin(a)], 1), z=0, passes=1, **kw)
+    _contour(sheet, np.array([(ccx0 - 0.11, ccy0 + 0.03), (ccx0 + 0.1, ccy0 + 0.028)]), z=0, passes=2, **kw)
     for bxx, byy, bs in ((0.5, 0.12, 0.022), (0.56, 0.16, 0.017), (0.46, 0.19, 0.014)):
         bxx, byy = bxx + jit(0.02), byy + jit(0.02)
         wing = _spline([(bxx - bs, byy - bs * 0.4), (bxx - bs * 0.5, byy - bs * 0.6), (bxx, byy), (bxx + bs * 0.5, byy - bs * 0.7), (bxx + bs, byy - bs * 0.3)], 8)
-        _contour(sheet, wing, z=0, passes=1, **{**kw, "overshoot": 0.0, "jitter": 0.3 * u})  # type: ignore[arg-type]
+        _contour(sheet, wing, z=0, passes=1, **{**kw, "overshoot": 0.0, "jitter": 0.3 * u})
     # grass: quick upward flicks in the foreground and at the foot of the tree
     for _ in range(40):
         gx = rng.uniform(0, 1)
@@ -1022,8 +1022,9 @@ def make_clip(
     )
     if audio is not None:
         a = ffmpeg.input(_audio_source(audio, duration), f="lavfi")
-        a = a.filter("afade", t="in", st=0, d=0.05).filter("afade", t="out", st=max(0.0, duration - 0.5), d=min(0.5, duration))
-        a = a.filter("aecho", 0.9, 0.7, "90|170", "0.25|0.12")
+        a = a.filter("aecho", 0.9, 0.7, "90|170", "0.25|0.12").filter("atrim", end=f"{duration:.6f}")
+        a = a.filter("afade", t="in", st=0, d=min(0.05, duration))
+        a = a.filter("afade", t="out", st=max(0.0, duration - 0.5), d=min(0.5, duration)).filter("volume", 1.7)
         streams.append(a)
         opts.update(acodec="aac", audio_bitrate=audio_bitrate, ac=2)
     cmd = (
@@ -1055,9 +1056,9 @@ def make_clip(
 
 DEMO_CLIPS: tuple[tuple[str, str, float, str, tuple[int, int], str | None, tuple[float, float, float], tuple[float, float, float]], ...] = (
     # file, photo, seconds, fps, (w, h), audio, start (cx, cy, zoom), end
-    ("intro.mp4", "astronaut", 3.0, "24", (320, 240), "chime", (0.5, 0.5, 1.0), (0.45, 0.3, 1.7)),
+    ("intro.mp4", "astronaut", 3.0, "24", (320, 240), "chime", (0.5, 0.4, 1.0), (0.45, 0.28, 1.6)),
     ("coffee.mp4", "coffee", 3.0, "30000/1001", (320, 180), "melody", (0.35, 0.5, 1.15), (0.6, 0.45, 1.35)),
-    ("cat.mp4", "chelsea", 3.0, "25", (320, 180), "chord", (0.5, 0.55, 1.0), (0.42, 0.4, 1.5)),
+    ("cat.mp4", "chelsea", 3.0, "25", (320, 240), "chord", (0.5, 0.5, 1.0), (0.45, 0.45, 1.3)),
 )
 
 

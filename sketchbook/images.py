@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import torch
@@ -11,6 +12,10 @@ from torchvision.io import ImageReadMode, decode_image, write_png
 from torchvision.transforms import functional as TF
 
 from .errors import InputFileError
+
+# torchvision 0.29 deprecates its image codecs in favour of TorchCodec; they are still the fastest
+# PNG path here, so keep them (and the log clean) until that package is pinned.
+warnings.filterwarnings("ignore", message="The image decoding and encoding", category=DeprecationWarning)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 

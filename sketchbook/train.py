@@ -140,7 +140,7 @@ class StyleLoss:
                       for k in s.style_layers)
         tv = total_variation(out.float())
         total = s.content_weight * c_loss + s.style_weight * st_loss + s.tv_weight * tv
-        return total, Losses(float(c_loss), float(st_loss), float(tv), float(total))
+        return total, Losses(c_loss.item(), st_loss.item(), tv.item(), total.item())
 
 
 def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) -> None:

@@ -1,0 +1,34 @@
+#!/usr/bin/env python3
+"""Regenerate the small embedded demo assets (sketches, content photos, clips).
+
+    python scripts/make_demo.py [--out demo]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+try:
+    from sketchbook.demo import make_demo
+except ModuleNotFoundError:  # run from a checkout without installing the package
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from sketchbook.demo import make_demo
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("demo"), help="output folder (default: demo)")
+    args = parser.parse_args(argv)
+    make_demo(args.out)
+    files = sorted(p for p in args.out.rglob("*") if p.is_file())
+    total = sum(p.stat().st_size for p in files)
+    for p in files:
+        print(f"{p.stat().st_size:>9,d}  {p}")
+    print(f"{total:>9,d}  total ({len(files)} files)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

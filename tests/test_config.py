@@ -1,0 +1,92 @@
+import copy
+
+import pytest
+import yaml
+
+from sketchbook import config as sbconfig
+from sketchbook.errors import ConfigError
+
+from conftest import REPO
+
+
+def base(assets):
+    return {
+        "sketches": {"lines": str(assets / "lines.png")},
+        "content": {"images": str(assets / "content")},
+        "variants": {"good": {"seed": 1}, "weird": {"style_weight": 5.0}},
+        "clips": {"a": {"path": str(assets / "clips" / "ntsc.mp4"), "sketch": "lines"}},
+    }
+
+
+def test_defaults_are_filled(assets):
+    cfg = sbconfig.validate(base(assets))
+    assert cfg["content"]["held_out"] == 1
+    assert cfg["loss_network"] == {"weights": None, "convention": "auto", "download": True, "if_missing": "error"}
+    assert cfg["clips"]["a"]["variants"] == ["good", "weird"]  # all variants by default
+    assert cfg["film"]["fps"] is None
+    assert sbconfig.train_settings(cfg, "weird")["style_weight"] == 5.0
+    assert sbconfig.train_settings(cfg, "good")["seed"] == 1
+    assert sbconfig.render_settings(cfg, "a") == sbconfig.RENDER_DEFAULTS
+
+
+def test_input_is_not_mutated(assets):
+    c = base(assets)
+    before = copy.deepcopy(c)
+    sbconfig.validate(c)
+    assert c == before
+
+
+def test_shipped_config_is_valid():
+    cfg = sbconfig.validate(sbconfig.load_yaml(REPO / "config.yaml"), check_files=False)
+    assert len(cfg["sketches"]) >= 2 and len(cfg["clips"]) >= 2
+
+
+def test_layering_training_render(assets):
+    c = base(assets)
+    c["training"] = {"iterations": 7}
+    c["render"] = {"grayscale": False}
+    c["clips"]["a"]["grayscale"] = True
+    c["clips"]["a"]["fps"] = "30000/1001"
+    cfg = sbconfig.validate(c)
+    assert sbconfig.train_settings(cfg, "good")["iterations"] == 7
+    assert sbconfig.render_settings(cfg, "a")["grayscale"] is True
+    assert sbconfig.extract_settings(cfg, "a")["fps"] == "30000/1001"
+
+
+@pytest.mark.parametrize("mutate, key", [
+    (lambda c: c.update(bogus=1), "bogus"),
+    (lambda c: c["clips"]["a"].update(colour="red"), "clips.a"),
+    (lambda c: c["variants"]["good"].update(iterations="many"), "variants.good.iterations"),
+    (lambda c: c["variants"]["good"].update(style_wieght=2), "variants.good"),
+    (lambda c: c["clips"]["a"].update(sketch="nope"), "clips.a.sketch"),
+    (lambda c: c["clips"]["a"].update(variants=["good", "nope"]), "clips.a.variants"),
+    (lambda c: c["clips"].update({"bad id": c["clips"]["a"]}), "clips"),
+    (lambda c: c["clips"]["a"].update(start=2, end=1), "clips.a"),
+    (lambda c: c["clips"]["a"].update(fps="fast"), "clips.a.fps"),
+    (lambda c: c["clips"]["a"].update(path="missing.mp4"), "clips.a.path"),
+    (lambda c: c["sketches"].update(lines="missing.png"), "sketches.lines"),
+    (lambda c: c["content"].update(held_out=3), "content"),
+    (lambda c: c["content"].update(images="no-such-folder"), "content.images"),
+    (lambda c: c.pop("clips"), "clips"),
+])
+def test_bad_config_names_the_key(assets, mutate, key):
+    c = base(assets)
+    mutate(c)
+    with pytest.raises(ConfigError) as err:
+        sbconfig.validate(c)
+    assert key in str(err.value)
+
+
+def test_bad_yaml_names_the_file(tmp_path):
+    p = tmp_path / "c.yaml"
+    p.write_text("sketches: [unclosed")
+    with pytest.raises(ConfigError, match="c.yaml"):
+        sbconfig.load_yaml(p)
+
+
+def test_fps_parsing():
+    assert str(sbconfig.parse_fps("30000/1001", "k")) == "30000/1001"
+    assert str(sbconfig.parse_fps(12, "k")) == "12"
+    assert str(sbconfig.parse_fps(29.97, "k")) == "2997/100"
+    with pytest.raises(ConfigError):
+        sbconfig.parse_fps("0", "k")

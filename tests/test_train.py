@@ -1,0 +1,99 @@
+import csv
+
+import pytest
+import torch
+
+from sketchbook import lossnet
+from sketchbook.errors import ConfigError, InputFileError
+from sketchbook.lossnet import LossNetwork
+from sketchbook.stylize import load_model
+from sketchbook.train import CropSampler, TrainSettings, gram_matrix, total_variation, train
+
+
+def test_gram_matrix_known_values():
+    f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # N=1, C=2, H=1, W=2
+    g = gram_matrix(f)
+    expected = torch.tensor([[[5.0, 11.0], [11.0, 25.0]]]) / (2 * 1 * 2)
+    assert torch.allclose(g, expected)
+
+
+def test_gram_matrix_is_size_normalised():
+    torch.manual_seed(0)
+    f = torch.rand(1, 4, 8, 8)
+    big = f.repeat(1, 1, 2, 2)  # same statistics, 4x the pixels
+    assert torch.allclose(gram_matrix(f), gram_matrix(big), atol=1e-6)
+
+
+def test_total_variation_zero_on_flat():
+    assert float(total_variation(torch.ones(1, 3, 8, 8))) == 0.0
+    assert float(total_variation(torch.rand(1, 3, 8, 8))) > 0.0
+
+
+def test_crop_sampler_is_seeded():
+    ims = [torch.rand(3, 40, 50), torch.rand(3, 64, 32)]
+    a = CropSampler(ims, 16, seed=1).sample(4)
+    b = CropSampler(ims, 16, seed=1).sample(4)
+    c = CropSampler(ims, 16, seed=2).sample(4)
+    assert a.shape == (4, 3, 16, 16)
+    assert torch.equal(a, b) and not torch.equal(a, c)
+
+
+def test_settings_reject_unknown():
+    with pytest.raises(ConfigError, match="bogus"):
+        TrainSettings.from_dict({"bogus": 1})
+
+
+def tiny_lossnet():
+    sd, conv, _ = lossnet.random_weights(0)
+    feats = lossnet.vgg16_features()
+    feats.load_state_dict(sd)
+    return LossNetwork(feats, conv)
+
+
+def test_train_writes_model_and_losses(assets, tmp_path):
+    s = TrainSettings(iterations=3, image_size=32, batch_size=2, width=8, n_residual=1, style_size=48,
+                      precision="fp32", seed=5)
+    content = sorted((assets / "content").iterdir())
+    last = train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m.pt", tmp_path / "l.csv",
+                 torch.device("cpu"), "fp32", progress=lambda m: None)
+    rows = list(csv.DictReader(open(tmp_path / "l.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3]
+    assert float(rows[-1]["total"]) == pytest.approx(last.total, rel=1e-4)
+    blob = torch.load(tmp_path / "m.pt", weights_only=True)  # loads with weights_only
+    assert blob["settings"]["seed"] == 5
+    model = load_model(tmp_path / "m.pt")
+    assert model.width == 8
+    # Same settings, same seed: the same weights (reproducible training).
+    train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m2.pt", tmp_path / "l2.csv",
+          torch.device("cpu"), "fp32", progress=lambda m: None)
+    w1 = torch.load(tmp_path / "m.pt", weights_only=True)["state_dict"]
+    w2 = torch.load(tmp_path / "m2.pt", weights_only=True)["state_dict"]
+    assert all(torch.equal(w1[k], w2[k]) for k in w1)
+
+
+def test_training_lowers_the_loss(assets, tmp_path):
+    s = TrainSettings(iterations=40, image_size=32, batch_size=2, width=8, n_residual=1, style_size=48,
+                      precision="fp32", learning_rate=1e-2, content_weight=0.0)
+    content = sorted((assets / "content").iterdir())
+    train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m.pt", tmp_path / "l.csv",
+          torch.device("cpu"), "fp32", progress=lambda m: None)
+    totals = [float(r["total"]) for r in csv.DictReader(open(tmp_path / "l.csv"))]
+    assert sum(totals[-10:]) / 10 < 0.8 * sum(totals[:10]) / 10
+
+
+def test_missing_sketch_is_named(assets, tmp_path):
+    s = TrainSettings(iterations=1, image_size=32, batch_size=1, width=8, n_residual=1, precision="fp32")
+    with pytest.raises(InputFileError, match="nope.png"):
+        train(s, assets / "nope.png", [assets / "content" / "photo0.png"], tiny_lossnet(),
+              tmp_path / "m.pt", tmp_path / "l.csv", torch.device("cpu"), "fp32")
+
+
+def test_model_file_errors(tmp_path):
+    with pytest.raises(InputFileError, match="no such file"):
+        load_model(tmp_path / "none.pt")
+    (tmp_path / "junk.pt").write_bytes(b"junk")
+    with pytest.raises(InputFileError, match="junk.pt"):
+        load_model(tmp_path / "junk.pt")
+    torch.save({"format": "something-else"}, tmp_path / "other.pt")
+    with pytest.raises(InputFileError, match="not a Sketchbook style model"):
+        load_model(tmp_path / "other.pt")

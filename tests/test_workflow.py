@@ -1,0 +1,169 @@
+"""The whole workflow, for real (Snakemake, ffmpeg, torch), on a tiny config in a temp dir."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from fractions import Fraction
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+import yaml
+
+from sketchbook.images import read_frame
+from sketchbook.video import FramesMeta, stream_info
+
+from conftest import REPO
+
+TINY_TRAINING = {"iterations": 3, "image_size": 32, "batch_size": 2, "width": 8, "n_residual": 1,
+                 "style_size": 64, "precision": "fp32"}
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
+           "--cores", "2", *args]
+    env = {**os.environ, "SKETCHBOOK_PRECISION": "fp32"}
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if check and r.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}")
+    return r
+
+
+def tiny_config(assets: Path) -> dict:
+    return {
+        "sketches": {"lines": str(assets / "lines.png"), "other": str(assets / "other.png")},
+        "content": {"images": str(assets / "content"), "held_out": 1},
+        # Real ImageNet weights where installed (CI); a seeded random VGG16 elsewhere.
+        "loss_network": {"download": False, "if_missing": "random"},
+        "training": TINY_TRAINING,
+        "variants": {"good": {"seed": 1}, "weird": {"seed": 2, "style_weight": 5.0}},
+        "render": {"grayscale": True},
+        "clips": {
+            "ntsc": {"path": str(assets / "clips" / "ntsc.mp4"), "sketch": "lines", "variants": ["good", "weird"]},
+            "quiet": {"path": str(assets / "clips" / "silent.mp4"), "sketch": "other", "variants": ["weird"]},
+            "odd": {"path": str(assets / "clips" / "odd.mkv"), "sketch": "lines", "variants": ["good"],
+                    "fps": 10},
+        },
+    }
+
+
+def write_config(workdir: Path, cfg: dict) -> None:
+    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+
+
+@pytest.fixture(scope="module")
+def run(assets, tmp_path_factory):
+    workdir = tmp_path_factory.mktemp("wf")
+    cfg = tiny_config(assets)
+    write_config(workdir, cfg)
+    snakemake(workdir)
+    return workdir, cfg
+
+
+def test_lint_is_clean(run):
+    workdir, _ = run
+    r = snakemake(workdir, "--lint")
+    assert "Congratulations" in r.stdout + r.stderr
+
+
+def test_clips_and_film(run, assets):
+    workdir, cfg = run
+    expected = {"ntsc": (30, "30000/1001", True), "quiet": (12, "24", False), "odd": (4, "10", True)}
+    for clip, (frames, fps, audio) in expected.items():
+        meta = FramesMeta.read(workdir / f"results/frames/{clip}.json")
+        assert (meta.frames, meta.fps, meta.has_audio) == (frames, fps, audio)
+        info = stream_info(workdir / f"results/clips/{clip}.mp4")
+        assert info["video"]["frames"] == frames
+        assert Fraction(info["video"]["fps"]) == Fraction(fps)
+        assert info["video"]["pix_fmt"] == "yuv420p"
+        if audio:
+            assert info["audio"]["duration"] == pytest.approx(frames / Fraction(fps), abs=0.05)
+        else:
+            assert info["audio"] is None
+    film = stream_info(workdir / "results/film.mp4")
+    total = sum(float(n / Fraction(f)) for n, f, _ in expected.values())
+    assert Fraction(film["video"]["fps"]) == Fraction(30000, 1001)  # the first clip's rate
+    assert film["video"]["duration"] == pytest.approx(total, abs=0.15)
+    assert film["audio"]["duration"] == pytest.approx(total, abs=0.15)
+
+
+def test_frames_are_stylized(run):
+    workdir, _ = run
+    for clip in ["ntsc", "quiet", "odd"]:
+        src = sorted((workdir / "results/frames" / clip).glob("*.png"))
+        out = sorted((workdir / "results/stylized" / clip).glob("*.png"))
+        assert [p.name for p in src] == [p.name for p in out]
+        a, b = read_frame(src[0]).float(), read_frame(out[0]).float()
+        assert a.shape == b.shape
+        assert (a - b).abs().mean() > 10  # clearly changed
+        assert torch.equal(b[0], b[1]) and torch.equal(b[1], b[2])  # grayscale
+
+
+def test_plan_uses_every_variant(run):
+    workdir, _ = run
+    plan = pd.read_csv(workdir / "results/plans/ntsc.csv")
+    assert len(plan) == 30
+    assert set(plan["variant"]) == {"good", "weird"}
+    assert set(pd.read_csv(workdir / "results/plans/quiet.csv")["variant"]) == {"weird"}
+
+
+def test_models_and_scores(run):
+    workdir, _ = run
+    scores = pd.read_csv(workdir / "results/models/scores.csv")
+    assert sorted(zip(scores["sketch"], scores["variant"])) == [
+        ("lines", "good"), ("lines", "weird"), ("other", "good"), ("other", "weird")]
+    assert sorted(scores[scores["sketch"] == "lines"]["rank"]) == [1, 2]
+    assert (scores["style_loss"] > 0).all() and (scores["content_loss"] > 0).all()
+    for s in ["lines", "other"]:
+        for v in ["good", "weird"]:
+            losses = pd.read_csv(workdir / f"results/models/{s}/{v}.losses.csv")
+            assert list(losses["step"]) == [1, 2, 3]
+            assert (workdir / f"logs/train_model/{s}/{v}.log").read_text().count("step 3/3") == 1
+
+
+def test_rerun_is_incremental(run):
+    workdir, cfg = run
+    r = snakemake(workdir, "-n")
+    assert "Nothing to be done" in r.stdout + r.stderr
+
+    outputs = [p for p in (workdir / "results").rglob("*") if p.is_file()]
+    before = {p: p.stat().st_mtime_ns for p in outputs}
+    cfg = yaml.safe_load(yaml.safe_dump(cfg))
+    cfg["clips"]["ntsc"]["variants"] = ["weird"]
+    write_config(workdir, cfg)
+    snakemake(workdir)
+    changed = {str(p.relative_to(workdir)) for p in outputs if p.stat().st_mtime_ns != before[p]}
+    assert "results/plans/ntsc.csv" in changed
+    assert "results/clips/ntsc.mp4" in changed
+    assert "results/film.mp4" in changed
+    assert any(c.startswith("results/stylized/ntsc/") for c in changed)
+    # Nothing else: no training, no other clip, no re-extraction.
+    others = {c for c in changed if not c.startswith("results/stylized/ntsc/")}
+    assert others == {"results/plans/ntsc.csv", "results/clips/ntsc.mp4", "results/film.mp4"}
+    assert set(pd.read_csv(workdir / "results/plans/ntsc.csv")["variant"]) == {"weird"}
+
+
+def test_bad_inputs_give_one_clear_error(assets, tmp_path):
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not an image")
+    cfg = tiny_config(assets)
+    cfg["sketches"]["broken"] = str(broken)
+    cfg["clips"]["bad"] = {"path": str(assets / "broken.mp4"), "sketch": "lines"}
+    write_config(tmp_path, cfg)
+    r = snakemake(tmp_path, "results/frames/bad.json", check=False)
+    assert r.returncode != 0
+    assert "ERROR extract_frames: clip" in r.stderr and "broken.mp4: not a readable video" in r.stderr
+    r = snakemake(tmp_path, "results/models/broken/good.pt", check=False)
+    assert r.returncode != 0
+    assert "broken.png: not a readable image" in r.stderr
+    assert "Traceback" not in r.stderr.split("ERROR")[1][:500]
+
+    cfg["sketches"]["broken"] = str(tmp_path / "missing.png")
+    write_config(tmp_path, cfg)
+    r = snakemake(tmp_path, "-n", check=False)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    assert "config key sketches.broken: file" in out and "missing.png does not exist" in out
