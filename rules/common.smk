@@ -20,6 +20,8 @@ SKETCHES = list(CFG["sketches"])
 VARIANTS = list(CFG["variants"])
 CLIPS = list(CFG["clips"])
 TRAIN_IMAGES, HELD_OUT_IMAGES = sbconfig.content_split(CFG)
+# Frames sampled from the clips named under content.clips (only those clips affect training).
+CONTENT_DIRS = expand("results/content/{clip}", clip=CFG["content"]["clips"])
 
 
 def _one_of(ids):
@@ -35,6 +37,7 @@ wildcard_constraints:
 def all_targets():
     return [
         "results/models/scores.csv",
+        "results/previews/variants.png",
         *expand("results/clips/{clip}.mp4", clip=CLIPS),
         "results/film.mp4",
     ]
@@ -59,6 +62,10 @@ def all_models(wildcards):
 
 def score_settings(wildcards):
     return {v: sbconfig.train_settings(CFG, v) for v in VARIANTS}
+
+
+def content_clip_params(wildcards):
+    return sbconfig.content_clip_settings(CFG, wildcards.clip)
 
 
 def clip_source(wildcards):

@@ -21,15 +21,34 @@ rule fetch_loss_network:
         "../scripts/fetch_loss_network.py"
 
 
+rule sample_content:
+    input:
+        clip_source,
+    output:
+        directory("results/content/{clip}"),
+    params:
+        settings=content_clip_params,
+        code_version=CODE_VERSIONS["sample_content"],
+    log:
+        "logs/sample_content/{clip}.log",
+    conda:
+        "../envs/ffmpeg.yaml"
+    script:
+        "../scripts/sample_content.py"
+
+
 rule train_model:
     input:
         sketch=sketch_image,
         content=TRAIN_IMAGES,
+        content_dirs=CONTENT_DIRS,
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
     output:
         model="results/models/{sketch}/{variant}.pt",
         losses="results/models/{sketch}/{variant}.losses.csv",
+        curve="results/models/{sketch}/{variant}.curve.png",
+        card="results/models/{sketch}/{variant}.card.json",
     params:
         settings=train_params,
         code_version=CODE_VERSIONS["train_model"],
@@ -50,7 +69,8 @@ rule score_models:
     input:
         models=all_models,
         sketches=[CFG["sketches"][s] for s in SKETCHES],
-        held_out=HELD_OUT_IMAGES or TRAIN_IMAGES,
+        held_out=HELD_OUT_IMAGES,
+        content_dirs=CONTENT_DIRS,
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
     output:
@@ -66,3 +86,26 @@ rule score_models:
         "../envs/torch.yaml"
     script:
         "../scripts/score_models.py"
+
+
+rule preview_variants:
+    input:
+        models=all_models,
+        scores="results/models/scores.csv",
+        held_out=HELD_OUT_IMAGES,
+        content_dirs=CONTENT_DIRS,
+        frames=expand("results/frames/{clip}", clip=CLIPS),
+    output:
+        "results/previews/variants.png",
+    params:
+        models=[[s, v] for s in SKETCHES for v in VARIANTS],
+        clips=CLIPS,
+        grayscale=CFG["render"].get("grayscale", True),
+        code_version=CODE_VERSIONS["preview_variants"],
+    threads: 8
+    log:
+        "logs/preview_variants/variants.log",
+    conda:
+        "../envs/torch.yaml"
+    script:
+        "../scripts/preview_variants.py"

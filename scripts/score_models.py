@@ -2,6 +2,8 @@
 from pathlib import Path
 
 from sketchbook.entry import run
+from sketchbook.errors import SketchbookError
+from sketchbook.images import content_files
 from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device
 from sketchbook.score import score_models
@@ -15,7 +17,10 @@ def main(smk):
     sketch_ids = list(dict.fromkeys(s for s, _ in keys))
     sketches = dict(zip(sketch_ids, map(Path, smk.input.sketches)))
     settings = {(s, v): smk.params.settings[v] for s, v in keys}
-    df = score_models(models, sketches, settings, [Path(p) for p in smk.input.held_out], lossnet, device)
+    held_out = content_files(list(smk.input.held_out), list(smk.input.content_dirs), "held")
+    if not held_out:
+        raise SketchbookError("no held-out images to score on: set content.held_out to 1 or more")
+    df = score_models(models, sketches, settings, held_out, lossnet, device)
     out = Path(smk.output[0])
     tmp = out.with_name(out.name + ".tmp")
     df.to_csv(tmp, index=False, float_format="%.6g")

@@ -1,11 +1,15 @@
-"""Snakemake entry: train one style model (see sketchbook.train)."""
-import json
+"""Snakemake entry: train one style model, with its loss curve and model card (see sketchbook.train)."""
 import logging
+import platform
 from pathlib import Path
 
+import torch
+
 from sketchbook.entry import run
+from sketchbook.images import content_files
 from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
+from sketchbook.report import plot_losses, write_card
 from sketchbook.train import TrainSettings, train
 
 
@@ -14,14 +18,32 @@ def main(smk):
     device = pick_device()
     precision = resolve_precision(settings.precision, device)
     lossnet, meta = load_loss_network(Path(smk.input.weights), Path(smk.input.info), device)
+    sketch, variant = smk.wildcards.sketch, smk.wildcards.variant
     log = logging.getLogger("train")
     log.info("model %s/%s on %s, precision %s, loss network: %s (%s convention)",
-             smk.wildcards.sketch, smk.wildcards.variant, device, precision, meta["source"], meta["convention"])
+             sketch, variant, device, precision, meta["source"], meta["convention"])
     if meta["convention"] == "random":
         log.warning("the loss network has RANDOM weights: this model will not learn strokes")
-    log.info("settings %s", json.dumps(settings.to_dict()))
-    train(settings, Path(smk.input.sketch), [Path(p) for p in smk.input.content], lossnet,
-          Path(smk.output.model), Path(smk.output.losses), device, precision, progress=log.info)
+    model = Path(smk.output.model)
+    # Beside the model, not a declared output: Snakemake keeps it when a job is killed.
+    ckpt = model.with_suffix(".ckpt")
+    content = content_files(list(smk.input.content), list(smk.input.content_dirs), "train")
+    res = train(settings, Path(smk.input.sketch), content, lossnet,
+                model, Path(smk.output.losses), device, precision, progress=log.info, checkpoint=ckpt)
+    plot_losses(smk.output.losses, smk.output.curve, f"{sketch} / {variant}")
+    write_card(smk.output.card, {
+        "sketch": sketch, "variant": variant, "sketch_image": str(smk.input.sketch),
+        "settings": settings.to_dict(),
+        "loss_network": {k: meta[k] for k in ("source", "convention", "sha256")},
+        "content_images": [str(p) for p in content],
+        "steps": res.steps, "resumed_from_step": res.resumed_from,
+        "seconds": round(res.seconds, 1), "seconds_per_step": round(res.seconds / max(1, res.steps), 4),
+        "final_losses": {"content": res.final.content, "style": res.final.style, "tv": res.final.tv,
+                         "total": res.final.total},
+        "precision": precision, "device": str(device),
+        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "torch": torch.__version__, "code_version": smk.params.code_version,
+    })
 
 
 run(main, snakemake)  # noqa: F821

@@ -9,8 +9,10 @@ __version__ = "0.1.0"
 #: Bumped when a stage's numerics change, so that Snakemake re-runs it (a rule ``param``).
 CODE_VERSIONS = {
     "fetch_loss_network": "1",
-    "train_model": "1",
+    "sample_content": "1",
+    "train_model": "2",
     "score_models": "1",
+    "preview_variants": "1",
     "extract_frames": "1",
     "plan_frames": "1",
     "stylize_frames": "1",

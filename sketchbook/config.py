@@ -103,6 +103,9 @@ def validate(config: dict, check_files: bool = True) -> dict:
             raise ConfigError(f"{key}: end ({clip['end']}) must be after start ({clip['start']})")
         if "fps" in clip:
             parse_fps(clip["fps"], f"{key}.fps")
+    for i, cid in enumerate(cfg["content"]["clips"]):
+        if cid not in cfg["clips"]:
+            raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} (clips: {', '.join(cfg['clips'])})")
     if cfg["film"]["fps"] is not None:
         parse_fps(cfg["film"]["fps"], "config key film.fps")
     for name in cfg["variants"]:
@@ -114,7 +117,7 @@ def validate(config: dict, check_files: bool = True) -> dict:
         for cid, clip in cfg["clips"].items():
             _need_file(clip["path"], f"config key clips.{cid}.path")
         train, held = content_split(cfg)
-        if not train:
+        if not train and not cfg["content"]["clips"]:
             raise ConfigError(
                 f"config key content: {len(held)} image(s) all held out; need at least one to train on "
                 "(add images or lower content.held_out)")
@@ -133,7 +136,9 @@ def _need_file(path: str, key: str) -> None:
 
 def content_images(cfg: dict) -> list[str]:
     """The content images, sorted, as path strings."""
-    images = cfg["content"]["images"]
+    images = cfg["content"].get("images")
+    if images is None:
+        return []
     if isinstance(images, str):
         folder = Path(images)
         if not folder.is_dir():
@@ -154,6 +159,12 @@ def content_split(cfg: dict) -> tuple[list[str], list[str]]:
     if n >= len(imgs):
         return [], imgs
     return (imgs[: len(imgs) - n], imgs[len(imgs) - n:]) if n else (imgs, [])
+
+
+def content_clip_settings(cfg: dict, clip: str) -> dict:
+    """What changes the frames sampled from a content clip (not the clip's render settings)."""
+    c = cfg["content"]
+    return {"frames": c["clip_frames"], "held_out": c["held_out"], "size": c["size"]}
 
 
 def train_settings(cfg: dict, variant: str) -> dict:

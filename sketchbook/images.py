@@ -74,3 +74,11 @@ def resize_short_side(x: torch.Tensor, size: int) -> torch.Tensor:
 def list_images(folder: Path | str) -> list[Path]:
     folder = Path(folder)
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+
+
+def content_files(files: list, dirs: list, kind: str) -> list[Path]:
+    """Content images: the given files plus, from each sampled-frames folder, ``{kind}_*`` files."""
+    out = [Path(f) for f in files]
+    for d in dirs:
+        out += sorted(Path(d).glob(f"{kind}_*.jpg"))
+    return out

@@ -154,6 +154,47 @@ def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) 
     os.replace(tmp, path)
 
 
+CHECKPOINT_FORMAT = "sketchbook-checkpoint/1"
+LOSS_COLUMNS = ["step", "content", "style", "tv", "total", "seconds"]
+
+
+@dataclass
+class TrainResult:
+    final: Losses
+    steps: int
+    seconds: float
+    resumed_from: int
+
+
+def _save_checkpoint(path: Path, settings: TrainSettings, step: int, model: TransformerNet,
+                     opt: torch.optim.Optimizer, sampler: CropSampler, rows: list, elapsed: float) -> None:
+    blob = {"format": CHECKPOINT_FORMAT, "settings": settings.to_dict(), "step": step,
+            "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+            "optimizer": opt.state_dict(), "sampler": sampler.gen.get_state(), "rows": rows,
+            "elapsed": elapsed}
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(blob, tmp)
+    os.replace(tmp, path)  # a kill mid-write leaves the previous checkpoint intact
+
+
+def _load_checkpoint(path: Optional[Path], settings: TrainSettings, progress: Callable[[str], None]) -> Optional[dict]:
+    """The checkpoint at ``path`` if it is readable and was made with the same settings."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # a corrupt checkpoint is not fatal: start again
+        progress(f"checkpoint {path} unreadable ({type(exc).__name__}); starting from step 0")
+        return None
+    if not isinstance(blob, dict) or blob.get("format") != CHECKPOINT_FORMAT:
+        progress(f"checkpoint {path} has an unknown format; starting from step 0")
+        return None
+    if blob.get("settings") != settings.to_dict():
+        progress(f"checkpoint {path} was made with other settings; starting from step 0")
+        return None
+    return blob
+
+
 def train(
     settings: TrainSettings,
     style_path: Path,
@@ -165,8 +206,17 @@ def train(
     precision: str,
     progress: Callable[[str], None] = log.info,
     log_every: int = 0,
-) -> Losses:
-    """Train one model; write its weights and a loss-per-step CSV. Returns the final losses."""
+    checkpoint: Optional[Path] = None,
+    checkpoint_every: int = 0,
+    checkpoint_seconds: float = 30.0,
+) -> TrainResult:
+    """Train one model; write its weights and a loss-per-step CSV.
+
+    With ``checkpoint``, the model, optimizer, sampler state and losses so far are saved there
+    every ``checkpoint_every`` steps (or every ``checkpoint_seconds``); a run that finds a
+    checkpoint made with the same settings continues from its step, and gives the same model as
+    an uninterrupted run. The checkpoint is removed once the model is written.
+    """
     s = settings
     torch.manual_seed(s.seed)
     style = resize_short_side(load_rgb(style_path, "sketch"), s.style_size).to(device)
@@ -175,34 +225,61 @@ def train(
     model = TransformerNet(s.width, s.n_residual).to(device).train()
     loss_fn = StyleLoss(lossnet, style, s)
     opt = torch.optim.Adam(model.parameters(), lr=s.learning_rate)
+    # fp16 needs loss scaling against underflow; bf16 and fp32 do not.
+    scaler = torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))
+    rows: list[list[float]] = []
+    start, elapsed0 = 0, 0.0
+    blob = _load_checkpoint(checkpoint, s, progress)
+    if blob is not None:
+        model.load_state_dict(blob["model"])
+        opt.load_state_dict(blob["optimizer"])
+        sampler.gen.set_state(blob["sampler"])
+        rows, start, elapsed0 = list(blob["rows"]), int(blob["step"]), float(blob["elapsed"])
+        progress(f"resuming from checkpoint {checkpoint} at step {start}/{s.iterations}")
     log_every = log_every or max(1, s.iterations // 20)
-    out_losses.parent.mkdir(parents=True, exist_ok=True)
-    tmp_losses = out_losses.with_name(out_losses.name + ".tmp")
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() - elapsed0
+    last_ckpt = time.perf_counter()
     last: Optional[Losses] = None
-    with open(tmp_losses, "w", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(["step", "content", "style", "tv", "total", "seconds"])
-        for step in range(1, s.iterations + 1):
-            x = sampler.sample(s.batch_size).to(device)
-            opt.zero_grad(set_to_none=True)
-            with autocast(precision, device):
-                y = model(x)
-            total, last = loss_fn(y.float(), x, precision)
-            if not torch.isfinite(total):
-                raise FloatingPointError(f"loss became {float(total)} at step {step}; lower learning_rate")
-            total.backward()
-            opt.step()
-            elapsed = time.perf_counter() - t0
-            w.writerow([step, f"{last.content:.6g}", f"{last.style:.6g}", f"{last.tv:.6g}",
-                        f"{last.total:.6g}", f"{elapsed:.3f}"])
-            if step % log_every == 0 or step == s.iterations:
-                eta = elapsed / step * (s.iterations - step)
-                progress(f"step {step}/{s.iterations} ({100 * step // s.iterations}%) "
-                         f"content {last.content:.4g} style {last.style:.4g} tv {last.tv:.4g} "
-                         f"| {elapsed / step:.3f} s/step, ETA {eta:.0f} s")
-    os.replace(tmp_losses, out_losses)
+    for step in range(start + 1, s.iterations + 1):
+        x = sampler.sample(s.batch_size).to(device)
+        opt.zero_grad(set_to_none=True)
+        with autocast(precision, device):
+            y = model(x)
+        total, last = loss_fn(y.float(), x, precision)
+        if not torch.isfinite(total):
+            raise FloatingPointError(f"loss became {float(total)} at step {step}; lower learning_rate")
+        scaler.scale(total).backward()
+        scaler.step(opt)
+        scaler.update()
+        elapsed = time.perf_counter() - t0
+        rows.append([step, last.content, last.style, last.tv, last.total, elapsed])
+        if step % log_every == 0 or step == s.iterations:
+            eta = (elapsed - elapsed0) / (step - start) * (s.iterations - step)
+            progress(f"step {step}/{s.iterations} ({100 * step // s.iterations}%) "
+                     f"content {last.content:.4g} style {last.style:.4g} tv {last.tv:.4g} "
+                     f"| {(elapsed - elapsed0) / (step - start):.3f} s/step, ETA {eta:.0f} s")
+        due = (checkpoint_every and step % checkpoint_every == 0) or (
+            not checkpoint_every and time.perf_counter() - last_ckpt >= checkpoint_seconds)
+        if checkpoint is not None and due and step < s.iterations:
+            _save_checkpoint(checkpoint, s, step, model, opt, sampler, rows, elapsed)
+            last_ckpt = time.perf_counter()
+    if last is None:  # resumed at the very end
+        r = rows[-1]
+        last = Losses(r[1], r[2], r[3], r[4])
+    write_losses(rows, out_losses)
     out_model.parent.mkdir(parents=True, exist_ok=True)
     save_model(model, out_model, {"settings": s.to_dict(), "precision": precision})
-    assert last is not None
-    return last
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
+    return TrainResult(last, s.iterations, float(rows[-1][5]) if rows else 0.0, start)
+
+
+def write_losses(rows: Sequence[Sequence[float]], path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(LOSS_COLUMNS)
+        for r in rows:
+            w.writerow([int(r[0]), *(f"{v:.6g}" for v in r[1:5]), f"{r[5]:.3f}"])
+    os.replace(tmp, path)

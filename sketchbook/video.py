@@ -260,3 +260,46 @@ def stream_info(path: Path | str) -> dict:
         elif s["codec_type"] == "audio" and out["audio"] is None:
             out["audio"] = {"duration": float(s.get("duration") or 0), "codec": s.get("codec_name")}
     return out
+
+
+def sample_frames(
+    clip: Path | str,
+    out_dir: Path | str,
+    n_train: int,
+    n_held: int,
+    short_side: int = 256,
+) -> list[Path]:
+    """Evenly spaced frames of a clip as training content: ``train_NNN.jpg`` and ``held_NNN.jpg``.
+
+    The held-out frames are spread over the clip too (every k-th sample), so that scoring sees
+    the same kind of footage. Each frame is one fast seek, so long clips cost no full decode.
+    """
+    clip, out_dir = Path(clip), Path(out_dir)
+    p = probe(clip)
+    total = n_train + n_held
+    if p.duration <= 0:
+        raise InputFileError(f"clip {clip}: duration unknown; cannot sample content frames")
+    held = {min(total - 1, int((j + 0.5) * total / n_held)) for j in range(n_held)} if n_held else set()
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    w, h = p.width, p.height
+    s = short_side / min(w, h)
+    size = (max(2, round(w * s)), max(2, round(h * s)))
+    written = []
+    n_t = n_h = 0
+    for i in range(total):
+        t = (i + 0.5) * p.duration / total
+        if i in held:
+            n_h += 1
+            name = f"held_{n_h:03d}.jpg"
+        else:
+            n_t += 1
+            name = f"train_{n_t:03d}.jpg"
+        v = ffmpeg.input(str(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
+        _run(ffmpeg.output(v, str(tmp / name), vframes=1, q=2), f"sampling content frames of {clip}")
+        written.append(out_dir / name)
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    os.replace(tmp, out_dir)
+    return written

@@ -52,8 +52,9 @@ def make_photo(path: Path, size: int = 64, seed: int = 0) -> Path:
 
 
 def make_clip(path: Path, size: str = "64x48", rate: str = "24", seconds: float = 1.0,
-              audio: bool = True, codec: tuple[str, ...] = ("-c:v", "libx264", "-pix_fmt", "yuv420p")) -> Path:
-    args = ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}"]
+              audio: bool = True, codec: tuple[str, ...] = ("-c:v", "libx264", "-pix_fmt", "yuv420p"),
+              source: str = "testsrc2") -> Path:
+    args = ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}"]
     if audio:
         args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]
     args += ["-t", str(seconds), *codec]
@@ -77,7 +78,7 @@ def assets(tmp_path_factory) -> Path:
     make_clip(root / "clips" / "silent.mp4", size="48x32", rate="24", seconds=0.5, audio=False)
     # Odd size: a codec that allows it (H.264 4:2:0 needs even sizes).
     make_clip(root / "clips" / "odd.mkv", size="47x33", rate="25", seconds=0.4, audio=True,
-              codec=("-c:v", "ffv1"))
+              codec=("-c:v", "ffv1", "-pix_fmt", "rgb24"), source="testsrc")  # testsrc2 rounds sizes to even
     (root / "broken.mp4").write_bytes(b"this is not a video")
     return root
 

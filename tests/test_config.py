@@ -69,6 +69,9 @@ def test_layering_training_render(assets):
     (lambda c: c["content"].update(held_out=3), "content"),
     (lambda c: c["content"].update(images="no-such-folder"), "content.images"),
     (lambda c: c.pop("clips"), "clips"),
+    (lambda c: c["content"].update(clips=["nope"]), "content.clips[0]"),
+    (lambda c: c["content"].update(held_out=0), "content.held_out"),
+    (lambda c: c.update(content={"held_out": 1}), "content"),
 ])
 def test_bad_config_names_the_key(assets, mutate, key):
     c = base(assets)
@@ -76,6 +79,14 @@ def test_bad_config_names_the_key(assets, mutate, key):
     with pytest.raises(ConfigError) as err:
         sbconfig.validate(c)
     assert key in str(err.value)
+
+
+def test_content_from_clips_only(assets):
+    c = base(assets)
+    c["content"] = {"clips": ["a"], "clip_frames": 5}
+    cfg = sbconfig.validate(c)
+    assert sbconfig.content_split(cfg) == ([], [])
+    assert sbconfig.content_clip_settings(cfg, "a") == {"frames": 5, "held_out": 1, "size": 256}
 
 
 def test_bad_yaml_names_the_file(tmp_path):

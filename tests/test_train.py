@@ -54,11 +54,12 @@ def test_train_writes_model_and_losses(assets, tmp_path):
     s = TrainSettings(iterations=3, image_size=32, batch_size=2, width=8, n_residual=1, style_size=48,
                       precision="fp32", seed=5)
     content = sorted((assets / "content").iterdir())
-    last = train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m.pt", tmp_path / "l.csv",
+    res = train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m.pt", tmp_path / "l.csv",
                  torch.device("cpu"), "fp32", progress=lambda m: None)
     rows = list(csv.DictReader(open(tmp_path / "l.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3]
-    assert float(rows[-1]["total"]) == pytest.approx(last.total, rel=1e-4)
+    assert float(rows[-1]["total"]) == pytest.approx(res.final.total, rel=1e-4)
+    assert (res.steps, res.resumed_from) == (3, 0)
     blob = torch.load(tmp_path / "m.pt", weights_only=True)  # loads with weights_only
     assert blob["settings"]["seed"] == 5
     model = load_model(tmp_path / "m.pt")
@@ -97,3 +98,111 @@ def test_model_file_errors(tmp_path):
     torch.save({"format": "something-else"}, tmp_path / "other.pt")
     with pytest.raises(InputFileError, match="not a Sketchbook style model"):
         load_model(tmp_path / "other.pt")
+
+
+TINY = dict(image_size=32, batch_size=2, width=8, n_residual=1, style_size=48, precision="fp32")
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path):
+    s = TrainSettings(iterations=8, **TINY)
+    content = sorted((assets / "content").iterdir())
+    args = (s, assets / "lines.png", content, tiny_lossnet())
+    ref = train(*args, tmp_path / "ref.pt", tmp_path / "ref.csv", torch.device("cpu"), "fp32",
+                progress=lambda m: None)
+    assert ref.resumed_from == 0
+
+    def stop_at_5(msg):
+        if msg.startswith("step 5/"):
+            raise Interrupt
+    ckpt = tmp_path / "m.ckpt"
+    with pytest.raises(Interrupt):
+        train(*args, tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32",
+              progress=stop_at_5, log_every=1, checkpoint=ckpt, checkpoint_every=2)
+    assert ckpt.exists() and not (tmp_path / "m.pt").exists()
+    said = []
+    res = train(*args, tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32",
+                progress=said.append, checkpoint=ckpt, checkpoint_every=2)
+    assert res.resumed_from == 4  # the last checkpoint before the interruption
+    assert any("resuming from checkpoint" in m and "step 4/8" in m for m in said)
+    assert not ckpt.exists()  # removed once the model is written
+    rows = list(csv.DictReader(open(tmp_path / "m.csv")))
+    assert [int(r["step"]) for r in rows] == list(range(1, 9))
+    w_ref = torch.load(tmp_path / "ref.pt", weights_only=True)["state_dict"]
+    w = torch.load(tmp_path / "m.pt", weights_only=True)["state_dict"]
+    assert all(torch.allclose(w_ref[k], w[k], atol=1e-6) for k in w_ref)
+
+
+def test_checkpoint_with_other_settings_is_ignored(assets, tmp_path):
+    content = sorted((assets / "content").iterdir())
+    ckpt = tmp_path / "m.ckpt"
+
+    def stop(msg):
+        if msg.startswith("step 3/"):
+            raise Interrupt
+    with pytest.raises(Interrupt):
+        train(TrainSettings(iterations=6, **TINY), assets / "lines.png", content, tiny_lossnet(),
+              tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32", progress=stop,
+              log_every=1, checkpoint=ckpt, checkpoint_every=1)
+    said = []
+    res = train(TrainSettings(iterations=6, seed=9, **TINY), assets / "lines.png", content, tiny_lossnet(),
+                tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32", progress=said.append,
+                checkpoint=ckpt)
+    assert res.resumed_from == 0
+    assert any("other settings" in m for m in said)
+
+
+KILL_SCRIPT = """
+import sys, torch
+from pathlib import Path
+from sketchbook import lossnet
+from sketchbook.lossnet import LossNetwork
+from sketchbook.train import TrainSettings, train
+sd, conv, _ = lossnet.random_weights(0)
+f = lossnet.vgg16_features(); f.load_state_dict(sd)
+assets, out = Path(sys.argv[1]), Path(sys.argv[2])
+s = TrainSettings(iterations=int(sys.argv[3]), image_size=32, batch_size=2, width=8, n_residual=1,
+                  style_size=48, precision="fp32")
+r = train(s, assets / "lines.png", sorted((assets / "content").iterdir()), LossNetwork(f, conv),
+          out / "m.pt", out / "m.csv", torch.device("cpu"), "fp32", progress=print,
+          checkpoint=out / "m.ckpt", checkpoint_every=5)
+print("RESUMED_FROM", r.resumed_from, flush=True)
+"""
+
+
+def test_killed_training_resumes_from_its_checkpoint(assets, tmp_path):
+    """A real kill (SIGKILL) part-way; the re-run continues from the last checkpoint and finishes."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    cmd = [sys.executable, "-c", KILL_SCRIPT, str(assets), str(tmp_path), "60"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    ckpt = tmp_path / "m.ckpt"
+    deadline = time.time() + 120
+    step = 0
+    while time.time() < deadline and proc.poll() is None:
+        if ckpt.exists():
+            try:
+                step = torch.load(ckpt, weights_only=True)["step"]
+            except Exception:
+                step = 0
+            if step >= 10:
+                break
+        time.sleep(0.2)
+    assert proc.poll() is None, "training finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert not (tmp_path / "m.pt").exists()
+    killed_at = torch.load(ckpt, weights_only=True)["step"]
+    assert killed_at >= 10
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    assert f"resuming from checkpoint {ckpt} at step {killed_at}/60" in out
+    assert f"RESUMED_FROM {killed_at}" in out
+    assert (tmp_path / "m.pt").exists() and not ckpt.exists()
+    steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "m.csv"))]
+    assert steps == list(range(1, 61))

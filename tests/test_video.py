@@ -83,3 +83,13 @@ def test_fit_size():
     assert video.fit_size(1920, 1080, 640) == (640, 360)
     assert video.fit_size(320, 240, 640) == (320, 240)
     assert video.fit_size(320, 240, None) == (320, 240)
+
+
+def test_sample_content_frames(assets, tmp_path):
+    files = video.sample_frames(assets / "clips" / "ntsc.mp4", tmp_path / "c", n_train=4, n_held=2, short_side=24)
+    names = sorted(p.name for p in (tmp_path / "c").iterdir())
+    assert names == ["held_001.jpg", "held_002.jpg", "train_001.jpg", "train_002.jpg", "train_003.jpg", "train_004.jpg"]
+    assert sorted(p.name for p in files) == names
+    from PIL import Image
+    with Image.open(tmp_path / "c" / "train_001.jpg") as im:
+        assert im.size == (32, 24)

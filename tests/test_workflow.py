@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pandas as pd
 import pytest
 import torch
 import yaml
+from PIL import Image
 
 from sketchbook.images import read_frame
 from sketchbook.video import FramesMeta, stream_info
@@ -35,7 +37,8 @@ def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.Compl
 def tiny_config(assets: Path) -> dict:
     return {
         "sketches": {"lines": str(assets / "lines.png"), "other": str(assets / "other.png")},
-        "content": {"images": str(assets / "content"), "held_out": 1},
+        "content": {"images": str(assets / "content"), "held_out": 1, "clips": ["quiet"], "clip_frames": 2,
+                    "size": 32},
         # Real ImageNet weights where installed (CI); a seeded random VGG16 elsewhere.
         "loss_network": {"download": False, "if_missing": "random"},
         "training": TINY_TRAINING,
@@ -122,6 +125,22 @@ def test_models_and_scores(run):
             losses = pd.read_csv(workdir / f"results/models/{s}/{v}.losses.csv")
             assert list(losses["step"]) == [1, 2, 3]
             assert (workdir / f"logs/train_model/{s}/{v}.log").read_text().count("step 3/3") == 1
+            card = json.loads((workdir / f"results/models/{s}/{v}.card.json").read_text())
+            assert card["steps"] == 3 and card["precision"] == "fp32" and card["device"] == "cpu"
+            assert card["settings"]["seed"] == (1 if v == "good" else 2)
+            assert card["loss_network"]["convention"] in ("caffe", "random")
+            assert set(card["final_losses"]) == {"content", "style", "tv", "total"}
+            with Image.open(workdir / f"results/models/{s}/{v}.curve.png") as im:
+                assert im.size[0] > 300
+            assert not (workdir / f"results/models/{s}/{v}.ckpt").exists()
+
+
+def test_variants_side_by_side(run):
+    workdir, _ = run
+    with Image.open(workdir / "results/previews/variants.png") as im:
+        # 1 held-out photo + 3 clips, each as original + 4 models.
+        w, h = im.size
+        assert w > 5 * 192 and h > 4 * 192
 
 
 def test_rerun_is_incremental(run):
@@ -131,7 +150,7 @@ def test_rerun_is_incremental(run):
 
     outputs = [p for p in (workdir / "results").rglob("*") if p.is_file()]
     before = {p: p.stat().st_mtime_ns for p in outputs}
-    cfg = yaml.safe_load(yaml.safe_dump(cfg))
+    cfg = yaml.safe_load(yaml.safe_dump(cfg, sort_keys=False))  # keep the film order
     cfg["clips"]["ntsc"]["variants"] = ["weird"]
     write_config(workdir, cfg)
     snakemake(workdir)
@@ -144,6 +163,20 @@ def test_rerun_is_incremental(run):
     others = {c for c in changed if not c.startswith("results/stylized/ntsc/")}
     assert others == {"results/plans/ntsc.csv", "results/clips/ntsc.mp4", "results/film.mp4"}
     assert set(pd.read_csv(workdir / "results/plans/ntsc.csv")["variant"]) == {"weird"}
+
+
+def test_adding_a_clip_trains_nothing(run, assets):
+    workdir, cfg = run
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    cfg["clips"]["extra"] = {"path": str(assets / "clips" / "ntsc.mp4"), "sketch": "other", "variants": ["good"],
+                             "end": 0.3}
+    write_config(workdir, cfg)
+    r = snakemake(workdir, "-n", "--quiet", "rules")
+    out = r.stdout + r.stderr
+    for rule in ["extract_frames", "plan_frames", "stylize_frames", "encode_clip", "join_film"]:
+        assert rule in out
+    for rule in ["train_model", "sample_content", "score_models", "fetch_loss_network"]:
+        assert rule not in out
 
 
 def test_bad_inputs_give_one_clear_error(assets, tmp_path):
