@@ -19,6 +19,7 @@ except SketchbookError as exc:
 SKETCHES = list(CFG["sketches"])
 VARIANTS = list(CFG["variants"])
 CLIPS = list(CFG["clips"])
+RENDER = sbconfig.render_defaults(CFG)
 TRAIN_IMAGES, HELD_OUT_IMAGES = sbconfig.content_split(CFG)
 # Frames sampled from the clips named under content.clips (only those clips affect training).
 CONTENT_DIRS = expand("results/content/{clip}", clip=CFG["content"]["clips"])
@@ -96,6 +97,10 @@ def clip_variants(wildcards):
 
 def clip_grayscale(wildcards):
     return sbconfig.render_settings(CFG, wildcards.clip)["grayscale"]
+
+
+def clip_levels(wildcards):
+    return sbconfig.render_settings(CFG, wildcards.clip)["levels"]
 
 
 def film_fps(wildcards):

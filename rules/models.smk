@@ -100,7 +100,8 @@ rule preview_variants:
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         clips=CLIPS,
-        grayscale=CFG["render"].get("grayscale", True),
+        grayscale=RENDER["grayscale"],
+        levels=RENDER["levels"],
         code_version=CODE_VERSIONS["preview_variants"],
     threads: 8
     log:

@@ -27,6 +27,7 @@ rule stylize_frames:
     params:
         variants=clip_variants,
         grayscale=clip_grayscale,
+        levels=clip_levels,
         code_version=CODE_VERSIONS["stylize_frames"],
     threads: 8
     resources:

@@ -18,7 +18,8 @@ def main(smk):
     held = content_files(list(smk.input.held_out), list(smk.input.content_dirs), "held")
     samples = [(p.stem, p) for p in held[:2]]
     samples += [(clip, sample_frame(d)) for clip, d in zip(smk.params.clips, smk.input.frames)]
-    variants_sheet(samples, models, Path(smk.output[0]), pick_device(), grayscale=smk.params.grayscale)
+    variants_sheet(samples, models, Path(smk.output[0]), pick_device(),
+                   grayscale=smk.params.grayscale, levels=smk.params.levels)
 
 
 run(main, snakemake)  # noqa: F821

@@ -14,7 +14,7 @@ def main(smk):
     logging.info("stylizing %s on %s, precision %s", smk.wildcards.clip, device, precision)
     models = dict(zip(smk.params.variants, smk.input.models))
     n = stylize_frames(read_plan(smk.input.plan), smk.input.frames, smk.output[0], models, device,
-                       precision, smk.params.grayscale)
+                       precision, smk.params.grayscale, smk.params.levels)
     logging.info("%d frames", n)
 
 

@@ -21,7 +21,7 @@ from .images import IMAGE_SUFFIXES, list_images
 from .train import TrainSettings
 
 #: Render defaults (a clip overrides any of them).
-RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "max_side": 640, "seed": 0}
+RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0}
 
 
 @lru_cache(maxsize=1)
@@ -176,10 +176,15 @@ def train_settings(cfg: dict, variant: str) -> dict:
         raise ConfigError(f"config key variants.{variant}: {exc}") from exc
 
 
+def render_defaults(cfg: dict) -> dict:
+    """The render settings shared by every clip: defaults < config.render."""
+    return {**RENDER_DEFAULTS, **cfg.get("render", {})}
+
+
 def render_settings(cfg: dict, clip: str) -> dict:
     """The render settings of one clip: defaults < config.render < the clip."""
     c = cfg["clips"][clip]
-    merged = {**RENDER_DEFAULTS, **cfg.get("render", {})}
+    merged = render_defaults(cfg)
     for k in RENDER_DEFAULTS:
         if k in c:
             merged[k] = c[k]

@@ -93,6 +93,7 @@ def variants_sheet(
     device: torch.device,
     precision: str = "fp32",
     grayscale: bool = True,
+    levels: bool = True,
     max_side: int = 256,
 ) -> None:
     """Every model on every sample image, side by side: one row per sample, the original first."""
@@ -110,5 +111,5 @@ def variants_sheet(
     for caption, path in models:
         model = load_model(path, device)  # once per model
         for row, (_, im) in zip(grid, imgs):
-            row.append((caption, stylize_batch(model, im[None], device, precision, grayscale)[0]))
+            row.append((caption, stylize_batch(model, im[None], device, precision, grayscale, levels)[0]))
     contact_sheet([(name, row) for (name, _), row in zip(imgs, grid)], out_png)

@@ -15,8 +15,15 @@ from .stylize import load_model
 from .train import StyleLoss, TrainSettings
 
 #: The columns of ``results/models/scores.csv``.
-COLUMNS = ["sketch", "variant", "rank", "score", "style_loss", "content_loss", "tv", "ink", "paper",
+COLUMNS = ["sketch", "variant", "rank", "label", "score", "style_loss", "content_loss", "tv", "ink", "paper",
            "iterations", "style_weight", "content_weight", "tv_weight", "seed"]
+
+
+def label(rank: int, n: int) -> str:
+    """The seed's names by rank: the best is "really good", the last of three or more "weird"."""
+    if rank == 1:
+        return "really good"
+    return "weird" if n >= 3 and rank == n else "less good"
 
 
 @torch.inference_mode()
@@ -34,7 +41,7 @@ def score_models(
     All models are measured with one yardstick, the default loss weights and layers
     (:class:`TrainSettings`), so that variants trained with different weights compare:
     ``score = content_weight * content_loss + style_weight * style_loss`` (lower is better,
-    ``rank`` 1 is the best of its sketch). ``ink`` is the share of dark pixels (< 0.5) in the
+    ``rank`` 1 is the best of its sketch, ``label`` names it as the seed did). ``ink`` is the share of dark pixels (< 0.5) in the
     output, ``paper`` the mean brightness of its brightest half: a drawing on white has paper
     near 1.
     """
@@ -73,4 +80,5 @@ def score_models(
         return pd.DataFrame(columns=COLUMNS)
     df["score"] = yard.content_weight * df["content_loss"] + yard.style_weight * df["style_loss"]
     df["rank"] = df.groupby("sketch")["score"].rank(method="first").astype(int)
+    df["label"] = [label(r, n) for r, n in zip(df["rank"], df.groupby("sketch")["rank"].transform("max"))]
     return df.sort_values(["sketch", "rank"])[COLUMNS].reset_index(drop=True)

@@ -39,6 +39,8 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> Transfor
     if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
         raise InputFileError(f"model {path}: not a Sketchbook style model (format {MODEL_FORMAT})")
     net = TransformerNet(int(blob["width"]), int(blob["n_residual"]))
+    levels = blob.get("levels")
+    net.levels = (float(levels[0]), float(levels[1])) if levels else (0.0, 1.0)
     try:
         net.load_state_dict(blob["state_dict"])
     except RuntimeError as exc:
@@ -48,14 +50,20 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> Transfor
 
 @torch.inference_mode()
 def stylize_batch(model: TransformerNet, frames: torch.Tensor, device: torch.device, precision: str,
-                  grayscale: bool) -> torch.Tensor:
-    """uint8 (N, 3, H, W) -> uint8 (N, 3, H, W)."""
+                  grayscale: bool, levels: bool = False) -> torch.Tensor:
+    """uint8 (N, 3, H, W) -> uint8 (N, 3, H, W).
+
+    ``levels`` (grayscale only): stretch the model's ink and paper levels to black and white.
+    """
     x = frames.to(device, non_blocking=True).float().div_(255)
     with autocast(precision, device):
         y = model(x)
     y = y.float()
     if grayscale:
         y = to_gray(y)
+        if levels:
+            lo, hi = getattr(model, "levels", (0.0, 1.0))
+            y = (y - lo) / (hi - lo)
     return to_uint8(y).cpu()
 
 
@@ -67,6 +75,7 @@ def stylize_frames(
     device: torch.device,
     precision: str,
     grayscale: bool,
+    levels: bool = False,
     batch_size: int = 8,
     io_threads: int = 2,
     progress_file=None,
@@ -97,7 +106,7 @@ def stylize_frames(
                 frames = nxt.result()
                 if i + 1 < len(batches):
                     nxt = pool.submit(read, batches[i + 1])  # prefetch while the network runs
-                out = stylize_batch(model, frames, device, precision, grayscale)
+                out = stylize_batch(model, frames, device, precision, grayscale, levels)
                 for f, img in zip(batch, out):
                     pending.append(pool.submit(write_frame, img, tmp / f))
                 bar.update(len(batch))

@@ -268,10 +268,43 @@ def train(
         last = Losses(r[1], r[2], r[3], r[4])
     write_losses(rows, out_losses)
     out_model.parent.mkdir(parents=True, exist_ok=True)
-    save_model(model, out_model, {"settings": s.to_dict(), "precision": precision})
+    levels = ink_levels(model, contents, s.image_size * 2, device)
+    progress(f"ink levels (black, paper) of the output: {levels[0]:.3f}, {levels[1]:.3f}")
+    save_model(model, out_model, {"settings": s.to_dict(), "precision": precision, "levels": list(levels)})
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     return TrainResult(last, s.iterations, float(rows[-1][5]) if rows else 0.0, start)
+
+
+#: Percentiles of the output's luminance taken as ink black and paper white (see ink_levels).
+INK_PERCENTILE, PAPER_PERCENTILE = 0.01, 0.90
+
+
+@torch.no_grad()
+def ink_levels(model: TransformerNet, images: Sequence[torch.Tensor], size: int,
+               device: torch.device) -> tuple[float, float]:
+    """The luminance of ink (1st percentile) and paper (90th) in the model's output on ``images``.
+
+    Rendering in grayscale stretches these to black and white: the scan-levels step an artist
+    does by hand, so that short training's grey paper and washed-out ink come out as paper white
+    and black ink. Deterministic (the images' centre, resized), so a model always has one pair.
+    """
+    model.eval()
+    lums = []
+    for im in images:
+        x = resize_short_side(im, size)
+        h, w = x.shape[-2:]
+        top, left = (h - size) // 2, (w - size) // 2
+        x = x[:, max(0, top): max(0, top) + size, max(0, left): max(0, left) + size]
+        y = model(x[None].to(device)).float()
+        lum = (y * y.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1)
+        lums.append(lum.flatten()[::3].cpu())
+    allv = torch.cat(lums)
+    q = torch.quantile(allv[: 2 ** 24], torch.tensor([INK_PERCENTILE, PAPER_PERCENTILE])).tolist()
+    lo, hi = q
+    if hi - lo < 0.05:  # a flat output: leave it alone
+        return 0.0, 1.0
+    return float(lo), float(hi)
 
 
 def write_losses(rows: Sequence[Sequence[float]], path: Path) -> None:

@@ -30,3 +30,21 @@ def test_stylize_follows_the_plan(tmp_path):
     stylize_frames(plan, frames, tmp_path / "out2", {"a": tmp_path / "a.pt", "b": tmp_path / "b.pt"},
                    torch.device("cpu"), "fp32", grayscale=True, batch_size=2)
     assert all(torch.equal(read_frame(p), read_frame(tmp_path / "out2" / p.name)) for p in outs)
+
+
+def test_levels_stretch_ink_and_paper_in_grayscale():
+    from sketchbook.stylize import stylize_batch
+
+    class Flat(torch.nn.Module):
+        levels = (0.2, 0.8)
+
+        def forward(self, x):
+            return x * 0.6 + 0.2  # ink at 0.2, paper at 0.8
+
+    frames = torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 1, 2).contiguous()
+    plain = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", grayscale=True)
+    stretched = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", grayscale=True, levels=True)
+    assert plain[0, 0, 0].tolist() == [51, 204]
+    assert stretched[0, 0, 0].tolist() == [0, 255]
+    colour = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", grayscale=False, levels=True)
+    assert colour[0, 0, 0].tolist() == [51, 204]  # levels apply to grayscale only

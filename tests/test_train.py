@@ -62,6 +62,8 @@ def test_train_writes_model_and_losses(assets, tmp_path):
     assert (res.steps, res.resumed_from) == (3, 0)
     blob = torch.load(tmp_path / "m.pt", weights_only=True)  # loads with weights_only
     assert blob["settings"]["seed"] == 5
+    lo, hi = blob["levels"]
+    assert 0.0 <= lo < hi <= 1.0
     model = load_model(tmp_path / "m.pt")
     assert model.width == 8
     # Same settings, same seed: the same weights (reproducible training).

@@ -1,0 +1,36 @@
+import torch
+
+from sketchbook import lossnet
+from sketchbook.lossnet import LossNetwork
+from sketchbook.network import TransformerNet
+from sketchbook.score import COLUMNS, label, score_models
+from sketchbook.train import TrainSettings, save_model
+
+
+def test_labels_follow_the_seed():
+    assert [label(r, 3) for r in (1, 2, 3)] == ["really good", "less good", "weird"]
+    assert [label(r, 2) for r in (1, 2)] == ["really good", "less good"]
+
+
+def test_scores_table_ranks_variants_per_sketch(assets, tmp_path):
+    sd, conv, _ = lossnet.random_weights(0)
+    feats = lossnet.vgg16_features()
+    feats.load_state_dict(sd)
+    net = LossNetwork(feats, conv)
+    models, settings = {}, {}
+    for i, (sketch, variant) in enumerate([("a", "good"), ("a", "weird"), ("a", "less"), ("b", "good")]):
+        torch.manual_seed(i)
+        path = tmp_path / f"{sketch}-{variant}.pt"
+        save_model(TransformerNet(8, 1), path)
+        models[(sketch, variant)] = path
+        settings[(sketch, variant)] = TrainSettings(seed=i).to_dict()
+    df = score_models(models, {"a": assets / "lines.png", "b": assets / "other.png"}, settings,
+                      [assets / "content" / "photo2.png"], net, torch.device("cpu"), size=48)
+    assert list(df.columns) == COLUMNS
+    a = df[df["sketch"] == "a"]
+    assert sorted(a["rank"]) == [1, 2, 3]
+    assert list(a.sort_values("rank")["label"]) == ["really good", "less good", "weird"]
+    assert list(a["score"]) == sorted(a["score"])  # sorted by rank
+    assert df[df["sketch"] == "b"]["rank"].tolist() == [1]
+    assert ((df["paper"] >= 0) & (df["paper"] <= 1) & (df["ink"] >= 0) & (df["ink"] <= 1)).all()
+    assert df["seed"].tolist() != [0, 0, 0, 0]
