@@ -40,7 +40,7 @@ class TrainSettings:
     content_weight: float = 1.0
     style_weight: float = 1.0
     tv_weight: float = 0.0
-    style_size: int = 256
+    style_size: int = 192
     seed: int = 0
     width: int = 32
     n_residual: int = 5
