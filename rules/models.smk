@@ -1,5 +1,10 @@
 # Sketch -> style models: the loss network's weights, training, scoring.
 
+# Fetched where Snakemake runs (the login node of a cluster, which has the network), not in a
+# cluster or cloud job: compute nodes may be offline and would fall back to another weights source.
+localrules:
+    fetch_loss_network,
+
 
 rule fetch_loss_network:
     input:

