@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
-.PHONY: setup demo test lint clean
+.PHONY: setup demo test lint bench clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh $(VENV)
@@ -22,6 +22,11 @@ test: setup
 
 lint: setup
 	$(BIN)/snakemake --lint
+
+# Speed and memory side by side (benchmarks/bench.py; a few minutes on 2 cores): writes
+# results/bench.json. BENCH_ARGS=--quick for a smoke test; the demo split needs `make demo` first.
+bench: setup
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 clean:
 	rm -rf results logs benchmarks/train_model benchmarks/stylize_frames .snakemake

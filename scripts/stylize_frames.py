@@ -9,9 +9,12 @@ from sketchbook.stylize import stylize_frames
 
 
 def main(smk):
+    # Device and precision change speed, not what the frames show (bf16 frames are over 40 dB
+    # PSNR from fp32's): environment settings, not params.
     device = pick_device(os.environ.get("SKETCHBOOK_DEVICE", "auto"))
     precision = resolve_precision(os.environ.get("SKETCHBOOK_PRECISION", "auto"), device)
-    logging.info("stylizing %s on %s, precision %s", smk.wildcards.clip, device, precision)
+    logging.info("stylizing %s on %s, precision %s, %d threads", smk.wildcards.clip, device, precision,
+                 smk.threads)
     models = dict(zip(smk.params.variants, smk.input.models))
     n = stylize_frames(read_plan(smk.input.plan), smk.input.frames, smk.output[0], models, device,
                        precision, smk.params.grayscale, smk.params.levels)

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import torch
 from PIL import Image, UnidentifiedImageError
-from torchvision.io import ImageReadMode, decode_image, write_png
-from torchvision.transforms import functional as TF
 
 from .errors import InputFileError
 
 # torchvision 0.29 deprecates its image codecs in favour of TorchCodec; they are still the fastest
 # PNG path here, so keep them (and the log clean) until that package is pinned.
 warnings.filterwarnings("ignore", message="The image decoding and encoding", category=DeprecationWarning)
+
+# torchvision is imported where it is used, not here: importing it pulls in torch._dynamo (about
+# 2 s), and this module is imported by the config, i.e. by every Snakemake invocation and job.
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
 
@@ -28,7 +29,8 @@ def load_rgb(path: Path | str, what: str = "image") -> torch.Tensor:
     try:
         with Image.open(path) as im:
             im = im.convert("RGB")
-            t = TF.pil_to_tensor(im)
+            t = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(im.height, im.width, 3)
+            t = t.permute(2, 0, 1).contiguous()
     except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise InputFileError(f"{what} {path}: not a readable image ({exc})") from exc
     return t.float().div_(255.0)
@@ -36,6 +38,8 @@ def load_rgb(path: Path | str, what: str = "image") -> torch.Tensor:
 
 def read_frame(path: Path | str) -> torch.Tensor:
     """A frame as a uint8 RGB tensor (3, H, W), decoded by torchvision (fast path)."""
+    from torchvision.io import ImageReadMode, decode_image
+
     path = Path(path)
     try:
         data = torch.frombuffer(bytearray(path.read_bytes()), dtype=torch.uint8)
@@ -45,7 +49,12 @@ def read_frame(path: Path | str) -> torch.Tensor:
 
 
 def write_frame(img: torch.Tensor, path: Path | str, compression: int = 1) -> None:
-    """Write a uint8 (3|1, H, W) tensor as PNG, atomically (temp name, then rename)."""
+    """Write a uint8 (3|1, H, W) tensor as PNG, atomically (temp name, then rename).
+
+    Grayscale frames are best written with one channel: a third of the compression work, and
+    readers (``read_frame``, ffmpeg) expand them back to RGB."""
+    from torchvision.io import write_png
+
     path = Path(path)
     tmp = path.with_name("." + path.name + ".tmp")
     write_png(img.contiguous().cpu(), str(tmp), compression_level=compression)
@@ -57,16 +66,22 @@ def to_uint8(x: torch.Tensor) -> torch.Tensor:
     return x.float().clamp(0, 1).mul(255).round_().to(torch.uint8)
 
 
+def luminance(x: torch.Tensor) -> torch.Tensor:
+    """RGB (…, 3, H, W) -> luminance (Rec. 601), one channel (…, 1, H, W)."""
+    w = x.new_tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
+    return (x * w).sum(dim=-3, keepdim=True)
+
+
 def to_gray(x: torch.Tensor) -> torch.Tensor:
     """RGB (…, 3, H, W) -> luminance (Rec. 601) repeated on 3 channels."""
-    w = x.new_tensor([0.299, 0.587, 0.114]).view(3, 1, 1)
-    y = (x * w).sum(dim=-3, keepdim=True)
-    return y.expand_as(x).contiguous()
+    return luminance(x).expand_as(x).contiguous()
 
 
 def resize_short_side(x: torch.Tensor, size: int) -> torch.Tensor:
     """Resize (…, H, W) so that its shorter side is ``size`` (antialiased)."""
     h, w = x.shape[-2:]
+    from torchvision.transforms import functional as TF
+
     s = size / min(h, w)
     return TF.resize(x, [max(1, round(h * s)), max(1, round(w * s))], antialias=True)
 

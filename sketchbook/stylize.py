@@ -1,7 +1,13 @@
 """Stylizing a clip's frames by its plan: each model loaded once, frames in batches.
 
-Reading and writing PNGs overlaps the network on a small thread pool; the output goes to a
-temporary folder renamed when every frame is written.
+On the CPU the network runs as :class:`~sketchbook.network.FastTransformerNet` (the model's
+function for less work: fused norms and padding, folded upsampling, bf16 convolutions where the
+CPU has them, channels-last), one frame at a time (larger batches do not help a CPU), in bands of
+rows on large frames so that memory stays bounded. On CUDA it runs the model itself,
+channels-last, under autocast, a batch at a time.
+Reading and writing PNGs overlaps the network on a small thread pool, with a bounded number of
+frames in flight; grayscale frames are written as 1-channel PNGs (a third of the encoding work).
+The output goes to a temporary folder renamed when every frame is written.
 """
 
 from __future__ import annotations
@@ -10,7 +16,8 @@ import logging
 import os
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable, Mapping, Optional
 
@@ -19,12 +26,17 @@ import torch
 from tqdm import tqdm
 
 from .errors import InputFileError
-from .images import read_frame, to_gray, to_uint8, write_frame
-from .network import TransformerNet
+from .images import luminance, read_frame, to_uint8, write_frame
+from .network import FastTransformerNet, TransformerNet
 from .precision import autocast
 from .train import MODEL_FORMAT
 
 log = logging.getLogger(__name__)
+
+#: Convolution outputs larger than this run in bands of rows (bounded memory on 4K frames).
+BAND_MB = 32.0
+#: Frames smaller than this (either side) run through the module itself.
+MIN_FAST_SIDE = 16
 
 
 def load_model(path: Path | str, device: torch.device | str = "cpu") -> TransformerNet:
@@ -48,23 +60,74 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> Transfor
     return net.eval().to(device)
 
 
+class Stylizer:
+    """A model made ready to stylize on ``device`` in ``precision``: float [0, 1] in and out.
+
+    ``fast`` (default): on the CPU, a :class:`FastTransformerNet` (fp32 gives the model's own
+    numbers within float rounding). Any other module, CUDA, or ``fast=False``: the module under
+    autocast (channels-last on CUDA).
+    """
+
+    @property
+    def engine(self) -> str:
+        """What runs the network, in words (for the log)."""
+        if self.fast is not None:
+            return (f"fused CPU inference, {'bf16' if self.fast.dtype == torch.bfloat16 else 'fp32'} "
+                    f"convolutions, channels-last, bands above {self.fast.band_mb:g} MB")
+        return f"the model's forward on {self.device}, {self.precision}"
+
+    def __init__(self, model: torch.nn.Module, device: torch.device, precision: str,
+                 fast: bool = True, band_mb: float = BAND_MB) -> None:
+        self.model, self.device, self.precision = model, torch.device(device), precision
+        self.levels = getattr(model, "levels", (0.0, 1.0))
+        self.fast: Optional[FastTransformerNet] = None
+        if fast and isinstance(model, TransformerNet) and self.device.type == "cpu":
+            dtype = torch.bfloat16 if precision == "bf16" else torch.float32
+            self.fast = FastTransformerNet(model, dtype, channels_last=True, band_mb=band_mb)
+        elif self.device.type == "cuda":
+            self.model = model.to(memory_format=torch.channels_last)
+
+    @torch.inference_mode()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        if self.fast is not None and min(x.shape[-2:]) >= MIN_FAST_SIDE:
+            # One frame at a time: its activations stay in cache, and memory is one frame's.
+            return torch.cat([self.fast(x[i:i + 1]) for i in range(x.shape[0])])
+        if self.device.type == "cuda":
+            x = x.contiguous(memory_format=torch.channels_last)
+        with autocast(self.precision, self.device):
+            return self.model(x).float()
+
+
+def _finish(y: torch.Tensor, grayscale: bool, levels: bool, model_levels: tuple[float, float]) -> torch.Tensor:
+    """Network output (float, [0, 1]) -> uint8 (N, 3, H, W), grayscale and levels applied."""
+    if not grayscale:
+        return to_uint8(y).cpu()
+    g = luminance(y)
+    if levels:
+        lo, hi = model_levels
+        g = (g - lo) / (hi - lo)
+    # One channel through the float ops, then the same byte repeated (to_gray would repeat first).
+    return to_uint8(g).expand_as(y).contiguous().cpu()
+
+
 @torch.inference_mode()
-def stylize_batch(model: TransformerNet, frames: torch.Tensor, device: torch.device, precision: str,
-                  grayscale: bool, levels: bool = False) -> torch.Tensor:
+def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.device, precision: str,
+                  grayscale: bool, levels: bool = False, fast: bool = True) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> uint8 (N, 3, H, W).
 
     ``levels`` (grayscale only): stretch the model's ink and paper levels to black and white.
+    ``model`` may also be a :class:`Stylizer` (made once, reused for every batch).
     """
-    x = frames.to(device, non_blocking=True).float().div_(255)
-    with autocast(precision, device):
-        y = model(x)
-    y = y.float()
-    if grayscale:
-        y = to_gray(y)
-        if levels:
-            lo, hi = getattr(model, "levels", (0.0, 1.0))
-            y = (y - lo) / (hi - lo)
-    return to_uint8(y).cpu()
+    st = model if isinstance(model, Stylizer) else Stylizer(model, device, precision, fast=fast)
+    x = frames.to(st.device, non_blocking=True).float().div_(255)
+    return _finish(st(x), grayscale, levels, st.levels)
+
+
+def _run_now(fn: Callable, *args) -> Future:
+    """``pool.submit`` without a pool: run now, return a finished future."""
+    fut: Future = Future()
+    fut.set_result(fn(*args))
+    return fut
 
 
 def stylize_frames(
@@ -79,9 +142,16 @@ def stylize_frames(
     batch_size: int = 8,
     io_threads: int = 2,
     progress_file=None,
+    fast: bool = True,
+    band_mb: float = BAND_MB,
 ) -> int:
-    """Stylize every frame of ``plan`` with its variant's model; returns the frame count."""
+    """Stylize every frame of ``plan`` with its variant's model; returns the frame count.
+
+    At most about ``2 * batch_size`` frames are in memory (read ahead or waiting to be written),
+    whatever the clip's length.
+    """
     frames_dir, out_dir = Path(frames_dir), Path(out_dir)
+    device = torch.device(device)
     missing = sorted(set(plan["variant"]) - set(models))
     if missing:
         raise InputFileError(f"plan names variant(s) {', '.join(missing)} with no model given")
@@ -90,29 +160,35 @@ def stylize_frames(
     tmp.mkdir(parents=True)
     bar = tqdm(total=len(plan), desc=f"stylize {frames_dir.name}", unit="frame",
                file=progress_file or sys.stderr, mininterval=2.0, ascii=True)
-    with ThreadPoolExecutor(io_threads) as pool:
-        pending = []
+    writes: deque[Future] = deque()
+
+    def read(batch: list[str]) -> torch.Tensor:
+        return torch.stack([read_frame(frames_dir / f) for f in batch])
+
+    # io_threads=0: read and write in this thread, between batches (no overlap).
+    with ThreadPoolExecutor(max(1, io_threads)) as pool:
+        submit = pool.submit if io_threads > 0 else _run_now
         for variant, rows in plan.groupby("variant", sort=True):
-            model = load_model(models[variant], device)  # once per model per clip
+            stylizer = Stylizer(load_model(models[variant], device), device, precision, fast=fast,
+                                band_mb=band_mb)  # once per model per clip
+            log.info("variant %s: %d frames, %s", variant, len(rows), stylizer.engine)
             files = list(rows["file"])
             batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
-
-            def read(batch: list[str]) -> torch.Tensor:
-                imgs = list(pool.map(lambda f: read_frame(frames_dir / f), batch))
-                return torch.stack(imgs)
-
-            nxt = pool.submit(read, batches[0]) if batches else None
+            nxt = submit(read, batches[0]) if batches else None
             for i, batch in enumerate(batches):
                 frames = nxt.result()
                 if i + 1 < len(batches):
-                    nxt = pool.submit(read, batches[i + 1])  # prefetch while the network runs
-                out = stylize_batch(model, frames, device, precision, grayscale, levels)
+                    nxt = submit(read, batches[i + 1])  # read ahead while the network runs
+                out = stylize_batch(stylizer, frames, device, precision, grayscale, levels)
                 for f, img in zip(batch, out):
-                    pending.append(pool.submit(write_frame, img, tmp / f))
+                    # Grayscale: one channel in the PNG (readers expand it back to RGB).
+                    writes.append(submit(write_frame, img[:1] if grayscale else img, tmp / f))
+                while len(writes) > batch_size:  # bounded: never more than a batch waiting
+                    writes.popleft().result()
                 bar.update(len(batch))
-            del model
-        for fut in pending:
-            fut.result()
+            del stylizer
+        while writes:
+            writes.popleft().result()
     bar.close()
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -1,0 +1,747 @@
+"""Speed and memory of the render step, side by side in one run (``make bench``).
+
+Rows (each measured in its own fresh process, for its own peak RSS; rounds interleave the rows so
+that a busy machine slows all of them alike, and the spread between rounds is printed as noise):
+
+- baseline: pytorch/examples fast_neural_style's eval, in a loop: per frame, load the model, read
+  the image with PIL, run fp32 batch 1, save a PNG with PIL;
+- ours: ``sketchbook.stylize.stylize_frames`` called exactly as ``scripts/stylize_frames.py``
+  calls it (read frames, stylize, write frames), in each precision the device supports, plus the
+  model's own forward (``fast=False``) to show what the fused inference adds;
+- the limit: the network's own convolutions alone (oneDNN / cuDNN, same shapes, best layout), in
+  fp32 and bf16: this machine's measured peak for this network, and its FLOPs per frame
+  (counted with ``torch.utils.flop_counter``).
+
+Then: a 3840x2160 frame (peak RSS, bands vs whole-frame difference), a training step
+(256x256, batch 4), ``snakemake -n`` on 100 clips of 10 minutes, and a demo run's time split by
+rule (from Snakemake's records). Everything goes to ``results/bench.json``.
+
+    python benchmarks/bench.py            # the full run (a few minutes on 2 cores)
+    python benchmarks/bench.py --quick    # fewer, smaller frames; a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import math
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
+
+
+# --- frames, models --------------------------------------------------------------------------------
+
+def make_frames(folder: Path, n: int, w: int, h: int) -> list[str]:
+    """``n`` PNG frames of ``w``x``h``: a slow pan across the demo's photos (real detail)."""
+    import torch
+    from torch.nn import functional as F
+
+    from sketchbook.images import list_images, load_rgb, write_frame
+
+    folder.mkdir(parents=True, exist_ok=True)
+    photos = list_images(REPO / "demo/content")
+    names = []
+    for i in range(n):
+        photo = load_rgb(photos[(i * len(photos)) // max(1, n)])
+        ph, pw = photo.shape[-2:]
+        s = max(w / pw, h / ph) * 1.25  # cover the frame with room to pan
+        big = F.interpolate(photo[None], size=(math.ceil(ph * s), math.ceil(pw * s)), mode="bilinear",
+                            antialias=True, align_corners=False)[0]
+        t = (i % 16) / 16
+        top, left = int((big.shape[-2] - h) * t), int((big.shape[-1] - w) * (1 - t))
+        img = big[:, top:top + h, left:left + w].clamp(0, 1).mul(255).round().to(torch.uint8)
+        name = f"{i + 1:06d}.png"
+        write_frame(img, folder / name)
+        names.append(name)
+    return names
+
+
+def find_model(arg: str | None, work: Path) -> tuple[Path, str]:
+    """A trained model (``--model``, the demo's, or a seeded untrained one of the same size)."""
+    if arg:
+        return Path(arg), arg
+    for base in (REPO / "results/models", Path("/tmp/fresh-demo/results/models")):
+        found = sorted(base.glob("*/*.pt"))
+        if found:
+            return found[0], str(found[0])
+    import torch
+
+    from sketchbook.network import TransformerNet
+    from sketchbook.train import save_model
+
+    torch.manual_seed(0)
+    path = work / "untrained.pt"
+    save_model(TransformerNet(), path)
+    return path, "untrained TransformerNet(32, 5), seed 0 (run make demo for a trained one)"
+
+
+# --- workers (each in a fresh process) -----------------------------------------------------------
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def worker_baseline(a: dict) -> dict:
+    """fast_neural_style's eval (neural_style.py ``stylize``), one frame per iteration."""
+    import torch
+    from PIL import Image
+    from torchvision import transforms
+
+    from sketchbook.network import TransformerNet
+
+    device = torch.device(a["device"])
+    frames, out = Path(a["frames"]), Path(a["out"])
+    out.mkdir(parents=True, exist_ok=True)
+    t0, c0 = time.perf_counter(), time.process_time()
+    for name in a["files"]:
+        content_image = Image.open(frames / name).convert("RGB")
+        content_image = transforms.ToTensor()(content_image).unsqueeze(0).to(device)
+        with torch.no_grad():
+            style_model = TransformerNet()
+            state_dict = torch.load(a["model"], weights_only=True)["state_dict"]
+            style_model.load_state_dict(state_dict)
+            style_model.to(device)
+            style_model.eval()
+            output = style_model(content_image).cpu()
+        img = output[0].clamp(0, 1).mul(255).permute(1, 2, 0).numpy().astype("uint8")
+        Image.fromarray(img).save(out / name)
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0,
+            "frames": len(a["files"]), "peak_rss_mb": _rss_mb()}
+
+
+def worker_ours(a: dict) -> dict:
+    """The stylize step as scripts/stylize_frames.py runs it."""
+    import pandas as pd
+    import torch
+
+    import torchvision.io  # noqa: F401  (imported once per job by read_frame; not a per-frame cost)
+
+    from sketchbook.stylize import stylize_frames
+
+    device = torch.device(a["device"])
+    plan = pd.DataFrame({"frame": range(1, len(a["files"]) + 1), "file": a["files"],
+                         "sketch": "s", "variant": "v"})
+    kw = {"fast": a.get("fast", True)}
+    if a.get("band_mb"):
+        kw["band_mb"] = a["band_mb"]
+    t0, c0 = time.perf_counter(), time.process_time()
+    n = stylize_frames(plan, a["frames"], a["out"], {"v": a["model"]}, device, a["precision"],
+                       True, True, progress_file=open(os.devnull, "w"), **kw)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0, "frames": n,
+            "peak_rss_mb": _rss_mb()}
+
+
+def _network_convs(h: int, w: int, width: int = 32, n_residual: int = 5) -> list[tuple]:
+    """(cin, cout, kernel, stride, input h, input w) of every convolution of the network."""
+    w1, w2, w3 = width, 2 * width, 4 * width
+    h4, w4 = h + (-h) % 4, w + (-w) % 4
+    return ([(3, w1, 9, 1, h4, w4), (w1, w2, 3, 2, h4, w4), (w2, w3, 3, 2, h4 // 2, w4 // 2)]
+            + [(w3, w3, 3, 1, h4 // 4, w4 // 4)] * (2 * n_residual)
+            + [(w3, w2, 3, 1, h4 // 2, w4 // 2), (w2, w1, 3, 1, h4, w4), (w1, 3, 9, 1, h4, w4)])
+
+
+def worker_peak(a: dict) -> dict:
+    """The network's convolutions alone, on pre-padded inputs: best of NCHW / channels-last."""
+    import torch
+    from torch.nn import functional as F
+
+    device = torch.device(a["device"])
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[a["precision"]]
+    convs = _network_convs(a["h"], a["w"])
+    flops = sum(2 * ci * co * k * k * ((hh + 2 * (k // 2) - k) // s + 1) * ((ww + 2 * (k // 2) - k) // s + 1)
+                for ci, co, k, s, hh, ww in convs)
+    best = {}
+    for layout in (torch.contiguous_format, torch.channels_last):
+        ins = []
+        for ci, co, k, s, hh, ww in convs:
+            p = k // 2
+            x = torch.randn(1, ci, hh + 2 * p, ww + 2 * p, device=device, dtype=dtype).contiguous(memory_format=layout)
+            wt = (torch.randn(co, ci, k, k, device=device, dtype=dtype) * 0.01).contiguous(memory_format=layout)
+            ins.append((x, wt, torch.zeros(co, device=device, dtype=dtype), s))
+
+        def run() -> None:
+            for x, wt, b, s in ins:
+                F.conv2d(x, wt, b, s)
+            if device.type == "cuda":
+                torch.cuda.synchronize()
+
+        with torch.inference_mode():
+            run()
+            times = []
+            for _ in range(a.get("repeats", 5)):
+                t, c = time.perf_counter(), time.process_time()
+                run()
+                times.append((time.perf_counter() - t, time.process_time() - c))
+        times.sort()
+        best[str(layout)] = times[len(times) // 2]
+    layout, (sec, cpu) = min(best.items(), key=lambda kv: kv[1][0])
+    return {"seconds": sec, "cpu_seconds": cpu, "frames": 1, "peak_rss_mb": _rss_mb(), "conv_flops": flops,
+            "layout": layout.replace("torch.", ""), "by_layout": {k: v[0] for k, v in best.items()}}
+
+
+def worker_bands(a: dict) -> dict:
+    """One big frame through the fused network in bands and as a whole: the largest difference."""
+    import torch
+
+    from sketchbook.images import read_frame, to_gray, to_uint8, write_frame
+    from sketchbook.network import FastTransformerNet
+    from sketchbook.stylize import load_model
+
+    dtype = torch.bfloat16 if a["precision"] == "bf16" else torch.float32
+    net = load_model(a["model"])
+    x = read_frame(Path(a["frames"]) / a["files"][0])[None].float().div_(255)
+    outs = {}
+    for name, band_mb in (("bands", a["band_mb"]), ("whole", 1e9)):
+        y = FastTransformerNet(net, dtype, channels_last=True, band_mb=band_mb)(x)
+        outs[name] = to_uint8(to_gray(y))[0]
+        del y
+    diff = (outs["bands"].int() - outs["whole"].int()).abs()
+    # A crop across the first band edge of the full-resolution convolutions, to look at.
+    fast = FastTransformerNet(net, dtype, channels_last=True, band_mb=a["band_mb"])
+    edge = fast._bands(1, 32, x.shape[-2], x.shape[-1])[0][1]
+    top = max(0, edge - 192)
+    crop = outs["bands"][:1, top:top + 384, :683]
+    write_frame(crop.contiguous(), Path(a["out"]))
+    return {"max_abs_diff": int(diff.max()), "mean_abs_diff": float(diff.float().mean()),
+            "band_rows_full_res": edge, "crop_rows": [top, top + 384], "peak_rss_mb": _rss_mb()}
+
+
+def worker_train(a: dict) -> dict:
+    """Training steps at 256x256, batch 4, as sketchbook.train runs them."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from sketchbook.images import list_images, load_rgb
+    from sketchbook.lossnet import LossNetwork, load_loss_network, vgg16_features
+    from sketchbook.network import TransformerNet
+    from sketchbook.precision import autocast, resolve_precision
+    from sketchbook.train import CropSampler, StyleLoss, TrainSettings
+
+    device = torch.device(a["device"])
+    precision = resolve_precision(a["precision"], device)
+    weights = REPO / "resources/loss_network/vgg16.pt"
+    if weights.is_file():
+        lossnet, _ = load_loss_network(weights, weights.with_suffix(".json"), device)
+    else:  # speed does not depend on the weights
+        lossnet = LossNetwork(vgg16_features(), "random").to(device)
+    s = TrainSettings(image_size=256, batch_size=4, precision=precision)
+    style = load_rgb(REPO / "demo/sketches/hatch.png")[:, :256, :256].to(device)
+    sampler = CropSampler([load_rgb(p) for p in list_images(REPO / "demo/content")], 256, 0)
+    model = TransformerNet().to(device).train()
+    loss_fn = StyleLoss(lossnet, style, s)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+
+    def step(x: torch.Tensor) -> None:
+        opt.zero_grad(set_to_none=True)
+        with autocast(precision, device):
+            y = model(x)
+        total, _ = loss_fn(y.float(), x, precision)
+        total.backward()
+        opt.step()
+
+    x = sampler.sample(4).to(device)
+    with FlopCounterMode(display=False) as fc:
+        step(x)
+    flops = fc.get_total_flops()
+    times = []
+    for _ in range(a.get("steps", 4)):
+        x = sampler.sample(4).to(device)
+        t = time.perf_counter()
+        step(x)
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return {"seconds": times[len(times) // 2], "frames": 1, "flops": flops, "precision": precision,
+            "peak_rss_mb": _rss_mb()}
+
+
+def worker_io(a: dict) -> dict:
+    """Per-frame cost of everything around the network, on the bench frames: ffmpeg extraction
+    (extract_frames), the plan, PNG decode + encode (inside stylize_frames), ffmpeg encoding
+    (encode_clip). The marginal cost per frame: clips of the frames once and looped 4 times,
+    the difference divided by the extra frames (ffprobe, the audio, process starts and imports
+    are per clip or per job, not per frame: see the demo split)."""
+    import torch
+    import torchvision.io  # noqa: F401  (once per job, not per frame)
+
+    from sketchbook import video
+    from sketchbook.images import read_frame, write_frame
+    from sketchbook.plan import make_plan
+
+    work = Path(a["out"])
+    work.mkdir(parents=True, exist_ok=True)
+    timings: dict = {}
+    for loops in (1, 4):
+        d = work / f"x{loops}"
+        d.mkdir()
+        clip = d / "clip.mp4"
+        subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-stream_loop", str(loops - 1),
+                        "-framerate", "30", "-i", str(Path(a["frames"]) / "%06d.png"), "-f", "lavfi", "-i",
+                        "sine=duration=600", "-shortest", "-c:v", "libx264", "-preset", "veryfast",
+                        "-pix_fmt", "yuv420p", "-c:a", "aac", str(clip)], check=True)
+        t: dict = {}
+        t0 = time.perf_counter()
+        meta = video.extract(clip, d / "frames", d / "audio.wav", d / "meta.json", "bench")
+        t["extract (ffmpeg -> PNG)"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        make_plan("bench", meta.frames, "s", ["a", "b"], 0).to_csv(d / "plan.csv", index=False)
+        t["plan"] = time.perf_counter() - t0
+        names = sorted(p.name for p in (d / "frames").glob("*.png"))
+        t0 = time.perf_counter()
+        imgs = [read_frame(d / "frames" / f) for f in names]
+        t["decode PNG"] = time.perf_counter() - t0
+        gray = [img.float().mean(0, keepdim=True).round().to(torch.uint8) for img in imgs]
+        del imgs
+        (d / "out").mkdir()
+        t0 = time.perf_counter()
+        for f, g in zip(names, gray):
+            write_frame(g, d / "out" / f)
+        t["encode PNG (gray)"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        video.encode(d / "out", meta, d / "audio.wav", d / "clip_out.mp4")
+        t["encode clip (ffmpeg, with audio)"] = time.perf_counter() - t0
+        timings[loops] = (meta.frames, t)
+        shutil.rmtree(d / "frames")
+        shutil.rmtree(d / "out")
+    (n1, t1), (n4, t4) = timings[1], timings[4]
+    per_frame = {k: 1000 * max(0.0, t4[k] - t1[k]) / (n4 - n1) for k in t1}
+    per_clip = {k: 1000 * t1[k] - per_frame[k] * n1 for k in t1}
+    return {"frames": [n1, n4], "ms_per_frame": per_frame, "ms_per_clip_fixed": per_clip,
+            "peak_rss_mb": _rss_mb()}
+
+
+WORKERS = {"baseline": worker_baseline, "ours": worker_ours, "peak": worker_peak,
+           "bands": worker_bands, "train": worker_train,
+           "io": worker_io}
+
+
+def run_worker(kind: str, args: dict, threads: int) -> dict:
+    env = {**os.environ, **MALLOC_ENV, "OMP_NUM_THREADS": str(threads), "PYTHONWARNINGS": "ignore"}
+    payload = base64.b64encode(json.dumps({"kind": kind, "args": args, "threads": threads}).encode()).decode()
+    p = subprocess.run([sys.executable, __file__, "--worker", payload], env=env, capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError(f"worker {kind} failed:\n{p.stderr[-3000:]}")
+    return json.loads(p.stdout.strip().splitlines()[-1])
+
+
+def worker_main(payload: str) -> None:
+    job = json.loads(base64.b64decode(payload))
+    import torch
+
+    torch.set_num_threads(job["threads"])  # as sketchbook.entry.run sets it for a job
+    print(json.dumps(WORKERS[job["kind"]](job["args"])))
+
+
+# --- the network's FLOPs, PSNR -------------------------------------------------------------------
+
+def flops_per_frame(h: int, w: int) -> float:
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from sketchbook.network import TransformerNet
+
+    net = TransformerNet().eval()
+    with FlopCounterMode(display=False) as fc, torch.inference_mode():
+        net(torch.rand(1, 3, h, w))
+    return fc.get_total_flops() / 1e9
+
+
+def executed_flops_per_frame(h: int, w: int) -> float:
+    """FLOPs the fused inference actually executes (folded upsampling: fewer; space to depth: a
+    few more, zeros)."""
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from sketchbook.network import FastTransformerNet, TransformerNet
+
+    fast = FastTransformerNet(TransformerNet().eval(), torch.float32, channels_last=True)
+    with FlopCounterMode(display=False) as fc:
+        fast(torch.rand(1, 3, h, w))
+    return fc.get_total_flops() / 1e9
+
+
+def psnr_dirs(a: Path, b: Path, files: list[str]) -> float:
+    import torch
+
+    from sketchbook.images import read_frame
+
+    se, n = 0.0, 0
+    for f in files:
+        x, y = read_frame(a / f).double(), read_frame(b / f).double()
+        se += float(((x - y) ** 2).sum())
+        n += x.numel()
+    mse = se / n
+    return float("inf") if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+
+
+# --- snakemake -n at scale, the demo's split ----------------------------------------------------------
+
+def dag_benchmark(work: Path, clips: int, minutes: float) -> dict:
+    """``snakemake -n`` on a config of ``clips`` clips, each a real ``minutes``-long video file."""
+    work.mkdir(parents=True, exist_ok=True)
+    src = work / "long.mp4"
+    t0 = time.perf_counter()
+    # A real clip of that length (tiny picture: the DAG does not look inside clips; there are no
+    # per-frame jobs, so a clip's length changes nothing in the DAG).
+    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y",
+                    "-f", "lavfi", "-i", f"testsrc2=size=64x36:rate=30:duration={minutes * 60}",
+                    "-f", "lavfi", "-i", f"sine=frequency=440:duration={minutes * 60}",
+                    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-shortest", str(src)],
+                   check=True)
+    make_s = time.perf_counter() - t0
+    lines = ["sketches:", f"  hatch: {REPO}/demo/sketches/hatch.png",
+             f"content: {{images: {REPO}/demo/content}}",
+             "variants:", "  good: {seed: 1}", "  weird: {seed: 3}", "clips:"]
+    for i in range(clips):
+        clip = work / f"clip{i:03d}.mp4"
+        if not clip.exists():
+            os.link(src, clip)  # 100 distinct clip files (hard links to one real 10-minute video)
+        lines.append(f"  c{i:03d}: {{path: {clip}, sketch: hatch}}")
+    cfg = work / "config.yaml"
+    cfg.write_text("\n".join(lines) + "\n")
+    cmd = [sys.executable, "-m", "snakemake", "-n", "--cores", "2", "-s", str(REPO / "Snakefile"),
+           "-d", str(work / "wd"), "--configfile", str(cfg), "--quiet", "rules"]
+    times = []
+    out = ""
+    for _ in range(2):
+        t = time.perf_counter()
+        p = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **MALLOC_ENV})
+        times.append(time.perf_counter() - t)
+        out = p.stdout + p.stderr
+        if p.returncode != 0:
+            raise RuntimeError(f"snakemake -n failed:\n{out[-2000:]}")
+    jobs = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[0] == "total" and parts[1].isdigit():
+            jobs = int(parts[1])
+    return {"clips": clips, "minutes_each": minutes, "jobs": jobs, "seconds": min(times),
+            "seconds_runs": times, "clip_file_seconds": make_s}
+
+
+def demo_split(demo: Path) -> dict | None:
+    """Each rule's summed job time in a demo run, from Snakemake's own records."""
+    meta = demo / ".snakemake/metadata"
+    if not meta.is_dir():
+        return None
+    jobs: dict = {}
+    for f in meta.iterdir():
+        try:
+            rec = json.loads(f.read_text())
+        except (OSError, ValueError):
+            continue
+        if rec.get("starttime") and rec.get("endtime"):
+            jobs[(rec["rule"], rec["job_hash"], rec["starttime"])] = rec["endtime"] - rec["starttime"]
+    by_rule: dict = {}
+    for (rule, _, _), sec in jobs.items():
+        by_rule[rule] = by_rule.get(rule, 0.0) + sec
+    starts = [k[2] for k in jobs]
+    # Inside the stylize jobs: the network and frame I/O vs process start and imports (the
+    # benchmark: TSVs give the job's time, its log the stylize call's own time).
+    inside = 0.0
+    for log in (demo / "logs/stylize_frames").glob("*.log"):
+        for line in log.read_text().splitlines():
+            if "stylize_frames done in" in line:
+                inside += float(line.rsplit("done in", 1)[1].split()[0])
+    tsv = 0.0
+    for t in (demo / "benchmarks/stylize_frames").glob("*.tsv"):
+        rows = t.read_text().splitlines()
+        if len(rows) > 1:
+            tsv += float(rows[-1].split("\t")[0])
+    return {"dir": str(demo), "by_rule": dict(sorted(by_rule.items(), key=lambda kv: -kv[1])),
+            "stylize_call_seconds": inside, "stylize_tsv_seconds": tsv,
+            "first_start": min(starts) if starts else None}
+
+
+def render_demo(demo: Path) -> None:
+    """Re-run the demo's render stage (extract, plan, stylize, encode, join) in ``demo``."""
+    subprocess.run([sys.executable, "-m", "snakemake", "--cores", "2", "--forcerun", "extract_frames",
+                    "plan_frames", "--rerun-triggers", "mtime", "-d", str(demo), "-s", str(demo / "Snakefile"),
+                    "results/film.mp4", "--quiet"], check=True, env={**os.environ, **MALLOC_ENV})
+
+
+# --- the table -------------------------------------------------------------------------------------
+
+def machine() -> dict:
+    import torch
+
+    name = platform.processor() or platform.machine()
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                name = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    from sketchbook.precision import cpu_has_bf16
+
+    return {"cpu": name, "cores": os.cpu_count(), "bf16": cpu_has_bf16(), "torch": torch.__version__,
+            "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "malloc": {k: os.environ.get(k) for k in MALLOC_ENV},
+            "load_avg_at_start": os.getloadavg()}
+
+
+def fmt_table(rows: list[dict]) -> str:
+    head = ["name", "size", "frames/s", "GFLOP/s", "% of peak", "x baseline", "peak RSS MB", "PSNR vs fp32",
+            "noise"]
+    lines = [head]
+    for r in rows:
+        lines.append([r["name"], r.get("size", ""), f"{r['fps']:.2f}", f"{r['gflops']:.0f}",
+                      f"{r['pct_of_peak']:.0f}%" if r.get("pct_of_peak") is not None else "",
+                      f"{r['speedup_vs_baseline']:.2f}" if r.get("speedup_vs_baseline") else "",
+                      f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "",
+                      (f"{r['psnr_vs_fp32']:.1f} dB" if r.get("psnr_vs_fp32") is not None else ""),
+                      f"{r['noise_pct']:.0f}%" if r.get("noise_pct") is not None else ""])
+    widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
+    out = []
+    for j, line in enumerate(lines):
+        out.append("  ".join(str(c).ljust(widths[i]) if i < 2 else str(c).rjust(widths[i])
+                             for i, c in enumerate(line)).rstrip())
+        if j == 0:
+            out.append("  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def _row(name: str, size: tuple, kind: str, precision: str, runs: list[dict], gflop: float) -> dict:
+    """A table row from a worker's runs: the best run (least disturbed by other load), and the
+    spread between runs as the noise."""
+    fps_runs = [x["frames"] / x["seconds"] for x in runs]
+    fps = max(fps_runs)
+    best = runs[fps_runs.index(fps)]
+    row = {"name": name, "size": f"{size[0]}x{size[1]}", "kind": kind, "precision": precision,
+           "fps": fps, "gflops": fps * gflop, "pct_of_peak": None, "speedup_vs_baseline": None,
+           "peak_rss_mb": max(x["peak_rss_mb"] for x in runs) if kind != "peak" else None,
+           "fps_runs": fps_runs,
+           "noise_pct": 100 * (max(fps_runs) - min(fps_runs)) / fps if len(fps_runs) > 1 else None}
+    if "cpu_seconds" in best:
+        row["cpu_ms_per_frame"] = 1000 * best["cpu_seconds"] / best["frames"]
+    return row
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true", help="16 small frames, one round, no 4K/train/DAG")
+    ap.add_argument("--frames", type=int, default=64, help="frames at --size")
+    ap.add_argument("--size", default="640x360")
+    ap.add_argument("--big", default="1920x1080", help="the large size ('' to skip)")
+    ap.add_argument("--big-frames", type=int, default=4)
+    ap.add_argument("--uhd", default="3840x2160", help="the memory test's size ('' to skip)")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved rounds of every row")
+    ap.add_argument("--model", help="a trained model (default: the demo's, else an untrained one)")
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--threads", type=int, default=min(8, os.cpu_count() or 1),
+                    help="torch threads (the stylize rule's 8 threads, capped at the cores)")
+    ap.add_argument("--demo-dir", default=str(REPO), help="a demo run to split by rule")
+    ap.add_argument("--render-demo", action="store_true",
+                    help="re-run the demo's render stage in --demo-dir first (forced)")
+    ap.add_argument("--no-train", action="store_true")
+    ap.add_argument("--no-dag", action="store_true")
+    ap.add_argument("--dag-clips", type=int, default=100)
+    ap.add_argument("--dag-minutes", type=float, default=10)
+    ap.add_argument("--out", default=str(REPO / "results/bench.json"))
+    a = ap.parse_args()
+    if a.quick:
+        a.frames, a.size, a.big, a.big_frames, a.uhd, a.rounds = 16, "320x240", "", 0, "", 1
+        a.no_train = a.no_dag = True
+
+    import torch
+
+    from sketchbook.precision import cpu_has_bf16, pick_device
+
+    device = pick_device(a.device)
+    precisions = ["fp32", "bf16"] + (["fp16"] if device.type == "cuda" else [])
+    if device.type == "cpu" and not cpu_has_bf16():
+        print("note: no native bf16 on this CPU: bf16 rows run emulated (slow)", file=sys.stderr)
+    info = machine()
+    print(f"machine: {info['cpu']}, {info['cores']} cores, bf16 {'yes' if info['bf16'] else 'no'}, "
+          f"torch {info['torch']}, device {device}"
+          + (f" ({info['cuda']})" if device.type == "cuda" else "")
+          + f", {a.threads} threads, load average at start {info['load_avg_at_start'][0]:.1f}")
+
+    work = Path(tempfile.mkdtemp(prefix="sketchbook-bench-"))
+    model, model_desc = find_model(a.model, work)
+    print(f"model: {model_desc}")
+    sizes = [tuple(map(int, a.size.split("x")))]
+    counts = {sizes[0]: a.frames}
+    if a.big:
+        sizes.append(tuple(map(int, a.big.split("x"))))
+        counts[sizes[-1]] = a.big_frames
+    frames = {s: make_frames(work / f"frames_{s[0]}x{s[1]}", counts[s], *s) for s in sizes}
+    gflop = {s: flops_per_frame(s[1], s[0]) for s in sizes}
+    executed = executed_flops_per_frame(sizes[0][1], sizes[0][0])
+    print("FLOPs per frame (torch.utils.flop_counter on the model's forward): "
+          + ", ".join(f"{w}x{h}: {g:.1f} GFLOP" for (w, h), g in gflop.items())
+          + f"; the fused inference executes {executed:.1f} GFLOP at {sizes[0][0]}x{sizes[0][1]}")
+
+    # Every row, every round, interleaved.
+    plan = []
+    for s in sizes:
+        base = {"device": str(device), "model": str(model), "frames": str(work / f"frames_{s[0]}x{s[1]}"),
+                "files": frames[s]}
+        plan.append(("baseline: fast_neural_style eval, fp32", s, "baseline", base, "fp32"))
+        for p in precisions:
+            plan.append((f"ours {p}", s, "ours", {**base, "precision": p}, p))
+        if s == sizes[0]:
+            plan.append((f"ours {precisions[1]}, the model's own forward", s, "ours",
+                         {**base, "precision": precisions[1], "fast": False}, precisions[1]))
+            for p in precisions[:2]:
+                plan.append((f"limit: the network's convolutions, {p}", s, "peak",
+                             {"device": str(device), "precision": p, "h": s[1], "w": s[0]}, p))
+    runs: dict = {}
+    for r in range(a.rounds):
+        for i, (name, s, kind, args, prec) in enumerate(plan):
+            res = run_worker(kind, {**args, "out": str(work / f"out_{i}")}, a.threads)
+            runs.setdefault(i, []).append(res)
+            print(f"  round {r + 1}/{a.rounds}: {name}, {s[0]}x{s[1]}: "
+                  f"{res['frames'] / res['seconds']:.2f} frames/s", flush=True)
+
+    rows, peaks = [], {}
+    for i, (name, s, kind, args, prec) in enumerate(plan):
+        if kind == "peak":
+            # The convolutions' throughput, and as frames/s: the network's FLOPs at that rate.
+            conv_gflop = runs[i][0]["conv_flops"] / 1e9
+            row = _row(name, s, kind, prec, runs[i], conv_gflop)
+            row["fps"] = row["gflops"] / gflop[s]
+            row["conv_gflop_per_frame"] = conv_gflop
+            row["layout"] = runs[i][0]["layout"]
+            row["cpu_ms_per_frame"] = None
+            peaks[prec] = row["gflops"]
+        else:
+            row = _row(name, s, kind, prec, runs[i], gflop[s])
+        row["out"] = str(work / f"out_{i}")
+        rows.append(row)
+    for row in rows:
+        peak = peaks.get(row["precision"])
+        row["pct_of_peak"] = 100 * row["gflops"] / peak if peak else None
+        base = next(x for x in rows if x["size"] == row["size"] and x["kind"] == "baseline")
+        row["speedup_vs_baseline"] = row["fps"] / base["fps"]
+        if row["kind"] == "ours" and row["precision"] != "fp32":
+            ref = next(x for x in rows if x["size"] == row["size"] and x["name"] == "ours fp32")
+            row["psnr_vs_fp32"] = psnr_dirs(Path(ref["out"]), Path(row["out"]),
+                                            frames[tuple(map(int, row["size"].split("x")))])
+    extra_rows, notes = [], []
+
+    # Around the network, per frame.
+    s = sizes[0]
+    io = run_worker("io", {"frames": str(work / f"frames_{s[0]}x{s[1]}"), "files": frames[s],
+                           "out": str(work / "io")}, a.threads)
+    net_ms = 1000 / next(r["fps"] for r in rows if r["name"] == f"ours {precisions[1]}" and r["size"] == rows[0]["size"])
+    other = sum(io["ms_per_frame"].values())
+    extra_rows.append({"name": "per frame around the network", "size": f"{s[0]}x{s[1]}", **io,
+                       "stylize_ms_per_frame": net_ms, "pct_of_stylize": 100 * other / net_ms})
+    notes.append(f"per {s[0]}x{s[1]} frame around the network (marginal cost, {io['frames'][0]} vs "
+                 f"{io['frames'][1]} frames): " + ", ".join(f"{k} {v:.1f} ms" for k, v in io["ms_per_frame"].items())
+                 + f" = {other:.1f} ms/frame, {100 * other / net_ms:.1f}% of ours {precisions[1]}'s "
+                 f"{net_ms:.0f} ms/frame; fixed per clip: "
+                 + ", ".join(f"{k.split(' (')[0]} {v / 1000:.2f} s" for k, v in io["ms_per_clip_fixed"].items()
+                             if v > 20))
+
+    # A 4K frame: peak RSS, and bands vs the whole frame.
+    if a.uhd:
+        w, h = map(int, a.uhd.split("x"))
+        uhd = make_frames(work / f"frames_{w}x{h}", 1, w, h)
+        g = flops_per_frame(h, w)
+        base = {"device": str(device), "model": str(model), "frames": str(work / f"frames_{w}x{h}"), "files": uhd}
+        cases = [(f"ours {p}", {"precision": p}, p) for p in precisions[:2]]
+        if device.type == "cpu":
+            cases.append((f"ours {precisions[1]}, the model's own forward (untiled)",
+                          {"precision": precisions[1], "fast": False}, precisions[1]))
+        for name, extra, p in cases:
+            res = run_worker("ours", {**base, **extra, "out": str(work / "uhd")}, a.threads)
+            row = _row(name, (w, h), "ours", p, [res], g)
+            row["pct_of_peak"] = 100 * row["gflops"] / peaks[p] if p in peaks else None
+            rows.append(row)
+        if device.type == "cpu":
+            from sketchbook.stylize import BAND_MB
+
+            crop = Path(a.out).with_name("bench_4k_band_edge.png")
+            bands = run_worker("bands", {**base, "precision": precisions[1], "band_mb": BAND_MB,
+                                         "out": str(crop)}, a.threads)
+            extra_rows.append({"name": f"{w}x{h} in bands vs whole frame", "size": f"{w}x{h}",
+                               "precision": precisions[1], **bands})
+            notes.append(f"{w}x{h}, {precisions[1]}, in bands vs as a whole frame: max |diff| "
+                         f"{bands['max_abs_diff']}/255, mean {bands['mean_abs_diff']:.3f}/255; "
+                         f"crop across a band edge (row {bands['band_rows_full_res']}): {crop}")
+
+    if not a.no_train:
+        tr = run_worker("train", {"device": str(device), "precision": "auto"}, a.threads)
+        gf = tr["flops"] / 1e9 / tr["seconds"]
+        pct = 100 * gf / peaks[tr["precision"]] if tr["precision"] in peaks else None
+        extra_rows.append({"name": f"training step 256x256 batch 4, {tr['precision']}", "size": "256x256",
+                           "fps": 1 / tr["seconds"], "gflops": gf, "pct_of_peak": pct,
+                           "peak_rss_mb": tr["peak_rss_mb"], "seconds_per_step": tr["seconds"],
+                           "gflop_per_step": tr["flops"] / 1e9, "precision": tr["precision"]})
+        notes.append(f"training step, 256x256, batch 4, {tr['precision']}: {tr['seconds']:.2f} s, "
+                     f"{tr['flops'] / 1e9:.0f} GFLOP, {gf:.0f} GFLOP/s"
+                     + (f" = {pct:.0f}% of the measured {tr['precision']} peak" if pct else ""))
+
+    if not a.no_dag:
+        dag = dag_benchmark(work / "dag", a.dag_clips, a.dag_minutes)
+        extra_rows.append({"name": "snakemake -n", **dag})
+        notes.append(f"snakemake -n, {dag['clips']} clips of {dag['minutes_each']:g} min each: {dag['jobs']} jobs "
+                     f"in {dag['seconds']:.1f} s (runs: {', '.join(f'{t:.1f}' for t in dag['seconds_runs'])} s)")
+
+    demo = Path(a.demo_dir)
+    if a.render_demo:
+        render_demo(demo)
+    split = demo_split(demo)
+    if split:
+        total = sum(split["by_rule"].values())
+        render = {k: v for k, v in split["by_rule"].items()
+                  if k in ("extract_frames", "plan_frames", "stylize_frames", "encode_clip", "join_film")}
+        sty = render.get("stylize_frames", 0.0)
+        other = sum(render.values()) - sty
+        extra_rows.append({"name": "demo: job time by rule", **split,
+                           "render_other_pct_of_stylize": 100 * other / sty if sty else None})
+        notes.append(f"demo run in {split['dir']}, job seconds by rule (sum {total:.0f} s): "
+                     + ", ".join(f"{k} {v:.1f}" for k, v in split["by_rule"].items()))
+        if sty:
+            notes.append(f"  render stage: stylize_frames {sty:.1f} s (the stylize call itself, frames read, "
+                         f"stylized, written: {split['stylize_call_seconds']:.1f} s; the rest is process start "
+                         f"and imports), everything else (extract, plan, encode, join) {other:.1f} s "
+                         f"= {100 * other / sty:.0f}% of stylize")
+    else:
+        notes.append(f"no demo run found in {demo} (run `make demo` first, or pass --demo-dir)")
+
+    for row in rows:
+        row.pop("out", None)
+    print()
+    print(fmt_table(rows))
+    print("GFLOP/s: the model's FLOPs per frame x frames/s (the fused inference executes fewer: "
+          f"{executed:.1f} of {gflop[sizes[0]]:.1f} GFLOP at {sizes[0][0]}x{sizes[0][1]}, so it can pass the limit). "
+          "% of peak: of the limit in the row's precision. noise: spread of frames/s between rounds.")
+    for line in notes:
+        print(line)
+    out = Path(a.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for row in rows:
+        if row["kind"] == "ours" and row["size"] == f"{sizes[0][0]}x{sizes[0][1]}" and "own forward" not in row["name"]:
+            row["executed_gflop_per_frame"] = executed
+            row["executed_pct_of_peak"] = 100 * row["fps"] * executed / peaks[row["precision"]] \
+                if row["precision"] in peaks else None
+    short = {"cpu": info["cpu"], "cores": info["cores"], "torch": info["torch"], "device": str(device),
+             "threads": a.threads}
+    out.write_text(json.dumps([{**r, "machine": short} for r in rows + extra_rows], indent=2, default=str) + "\n")
+    print(f"written {out}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 3 and sys.argv[1] == "--worker":
+        worker_main(sys.argv[2])
+    else:
+        main()
