@@ -53,7 +53,7 @@ OVERRIDES = {
     "max-threads": 1,
 }
 
-# The Slurm job that fails once: cancelled in Slurm while it runs; the retry (profiles/default:
+# The Slurm job that fails once: cancelled in Slurm while it runs; the retry (profiles/slurm:
 # `retries: 1`) must succeed.
 CANCEL = "rule_train_model_wildcards_lines_weird"  # the job's Slurm comment (set by the plugin)
 
