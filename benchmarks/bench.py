@@ -89,6 +89,14 @@ def find_model(arg: str | None, work: Path) -> tuple[Path, str]:
 # --- workers (each in a fresh process) -----------------------------------------------------------
 
 def _rss_mb() -> float:
+    """This process's peak RSS. Not getrusage's ru_maxrss: on Linux that survives exec, so a
+    worker would report its parent's peak."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
