@@ -71,10 +71,9 @@ def find_model(arg: str | None, work: Path) -> tuple[Path, str]:
     """A trained model (``--model``, the demo's, or a seeded untrained one of the same size)."""
     if arg:
         return Path(arg), arg
-    for base in (REPO / "results/models", Path("/tmp/fresh-demo/results/models")):
-        found = sorted(base.glob("*/*.pt"))
-        if found:
-            return found[0], str(found[0])
+    found = sorted((REPO / "results/models").glob("*/*.pt"))
+    if found:
+        return found[0], str(found[0])
     import torch
 
     from sketchbook.network import TransformerNet
@@ -217,9 +216,12 @@ def worker_bands(a: dict) -> dict:
         outs[name] = to_uint8(to_gray(y))[0]
         del y
     diff = (outs["bands"].int() - outs["whole"].int()).abs()
-    # A crop across the first band edge of the full-resolution convolutions, to look at.
+    # A crop across a band edge of the full-resolution convolutions (the one nearest the middle),
+    # to look at.
     fast = FastTransformerNet(net, dtype, channels_last=True, band_mb=a["band_mb"])
-    edge = fast._bands(1, 32, x.shape[-2], x.shape[-1])[0][1]
+    h = x.shape[-2]
+    edge = min((r1 for _, r1 in fast._bands(1, 32, h, x.shape[-1], True)[:-1]), key=lambda r: abs(r - h // 2),
+               default=h // 2)
     top = max(0, edge - 192)
     crop = outs["bands"][:1, top:top + 384, :683]
     write_frame(crop.contiguous(), Path(a["out"]))
@@ -441,38 +443,62 @@ def dag_benchmark(work: Path, clips: int, minutes: float) -> dict:
             "seconds_runs": times, "clip_file_seconds": make_s}
 
 
-def demo_split(demo: Path) -> dict | None:
-    """Each rule's summed job time in a demo run, from Snakemake's own records."""
-    meta = demo / ".snakemake/metadata"
-    if not meta.is_dir():
-        return None
-    jobs: dict = {}
-    for f in meta.iterdir():
-        try:
-            rec = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
-        if rec.get("starttime") and rec.get("endtime"):
-            jobs[(rec["rule"], rec["job_hash"], rec["starttime"])] = rec["endtime"] - rec["starttime"]
+def _log_jobs(log: Path) -> tuple[dict, float]:
+    """Job seconds by rule, and the run's wall time, from a Snakemake run log (1 s resolution)."""
+    from datetime import datetime
+
+    stamp, start, first, last = None, {}, None, None
     by_rule: dict = {}
-    for (rule, _, _), sec in jobs.items():
-        by_rule[rule] = by_rule.get(rule, 0.0) + sec
-    starts = [k[2] for k in jobs]
-    # Inside the stylize jobs: the network and frame I/O vs process start and imports (the
-    # benchmark: TSVs give the job's time, its log the stylize call's own time).
+    lines = log.read_text().splitlines()
+    for k, line in enumerate(lines):
+        if line.startswith("[") and line.endswith("]"):
+            try:
+                stamp = datetime.strptime(line[1:-1], "%a %b %d %H:%M:%S %Y").timestamp()
+            except ValueError:
+                continue
+            first = stamp if first is None else first
+            last = stamp
+        elif (line.startswith("rule ") or line.startswith("localrule ")) and line.endswith(":") and stamp:
+            rule = line.split()[1][:-1]
+            for nxt in lines[k + 1:k + 20]:
+                if nxt.strip().startswith("jobid:"):
+                    start[nxt.split(":")[1].strip()] = (rule, stamp)
+                    break
+        elif line.startswith("Finished jobid:") and stamp:
+            jid = line.split(":")[1].split()[0]
+            if jid in start:
+                rule, t0 = start.pop(jid)
+                by_rule[rule] = by_rule.get(rule, 0.0) + stamp - t0
+    return by_rule, (last - first) if first is not None else 0.0
+
+
+def demo_split(demo: Path) -> dict | None:
+    """Each rule's summed job time in the latest run in ``demo``: the rule's ``benchmark:`` files
+    where it has them, else the jobs' start and finish in Snakemake's run log."""
+    logs = sorted((demo / ".snakemake/log").glob("*.snakemake.log"))
+    if not logs:
+        return None
+    by_rule, wall = _log_jobs(logs[-1])
+    source = {r: "log" for r in by_rule}
+    for folder in sorted((demo / "benchmarks").glob("*/")):
+        tsvs = list(folder.rglob("*.tsv"))
+        if folder.name in by_rule and tsvs:
+            total = 0.0
+            for t in tsvs:
+                rows = t.read_text().splitlines()
+                if len(rows) > 1:
+                    total += float(rows[-1].split("\t")[0])
+            by_rule[folder.name], source[folder.name] = total, "benchmark"
+    # Inside the stylize jobs: the stylize call itself (frames read, stylized, written), from
+    # their logs; the rest of a job is its process start, imports and model loads.
     inside = 0.0
     for log in (demo / "logs/stylize_frames").glob("*.log"):
         for line in log.read_text().splitlines():
             if "stylize_frames done in" in line:
-                inside += float(line.rsplit("done in", 1)[1].split()[0])
-    tsv = 0.0
-    for t in (demo / "benchmarks/stylize_frames").glob("*.tsv"):
-        rows = t.read_text().splitlines()
-        if len(rows) > 1:
-            tsv += float(rows[-1].split("\t")[0])
-    return {"dir": str(demo), "by_rule": dict(sorted(by_rule.items(), key=lambda kv: -kv[1])),
-            "stylize_call_seconds": inside, "stylize_tsv_seconds": tsv,
-            "first_start": min(starts) if starts else None}
+                inside = inside + float(line.rsplit("done in", 1)[1].split()[0])
+    return {"dir": str(demo), "log": str(logs[-1]), "wall_seconds": wall,
+            "by_rule": dict(sorted(by_rule.items(), key=lambda kv: -kv[1])), "source": source,
+            "stylize_call_seconds": inside}
 
 
 def render_demo(demo: Path) -> None:
@@ -647,7 +673,8 @@ def main() -> None:
     s = sizes[0]
     io = run_worker("io", {"frames": str(work / f"frames_{s[0]}x{s[1]}"), "files": frames[s],
                            "out": str(work / "io")}, a.threads)
-    net_ms = 1000 / next(r["fps"] for r in rows if r["name"] == f"ours {precisions[1]}" and r["size"] == rows[0]["size"])
+    net_ms = 1000 / next(r["fps"] for r in rows
+                         if r["name"] == f"ours {precisions[1]}" and r["size"] == rows[0]["size"])
     other = sum(io["ms_per_frame"].values())
     extra_rows.append({"name": "per frame around the network", "size": f"{s[0]}x{s[1]}", **io,
                        "stylize_ms_per_frame": net_ms, "pct_of_stylize": 100 * other / net_ms})
@@ -715,8 +742,9 @@ def main() -> None:
         other = sum(render.values()) - sty
         extra_rows.append({"name": "demo: job time by rule", **split,
                            "render_other_pct_of_stylize": 100 * other / sty if sty else None})
-        notes.append(f"demo run in {split['dir']}, job seconds by rule (sum {total:.0f} s): "
-                     + ", ".join(f"{k} {v:.1f}" for k, v in split["by_rule"].items()))
+        notes.append(f"demo run in {split['dir']} ({split['wall_seconds']:.0f} s wall), job seconds by rule "
+                     f"(sum {total:.0f} s; b = from benchmark: files, l = from the run log): "
+                     + ", ".join(f"{k} {v:.1f} {split['source'][k][0]}" for k, v in split["by_rule"].items()))
         if sty:
             notes.append(f"  render stage: stylize_frames {sty:.1f} s (the stylize call itself, frames read, "
                          f"stylized, written: {split['stylize_call_seconds']:.1f} s; the rest is process start "
@@ -743,7 +771,9 @@ def main() -> None:
                 if row["precision"] in peaks else None
     short = {"cpu": info["cpu"], "cores": info["cores"], "torch": info["torch"], "device": str(device),
              "threads": a.threads}
-    out.write_text(json.dumps([{**r, "machine": short} for r in rows + extra_rows], indent=2, default=str) + "\n")
+    keys = ("name", "fps", "gflops", "pct_of_peak", "speedup_vs_baseline", "peak_rss_mb")
+    out.write_text(json.dumps([{**{k: None for k in keys}, **r, "machine": short} for r in rows + extra_rows],
+                              indent=2, default=str) + "\n")
     print(f"written {out}")
     shutil.rmtree(work, ignore_errors=True)
 

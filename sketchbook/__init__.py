@@ -15,7 +15,7 @@ CODE_VERSIONS = {
     "preview_variants": "1",
     "extract_frames": "1",
     "plan_frames": "1",
-    "stylize_frames": "1",
+    "stylize_frames": "2",
     "encode_clip": "1",
     "join_film": "1",
 }

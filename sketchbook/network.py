@@ -278,24 +278,23 @@ def _combine_stats(parts: list) -> tuple[torch.Tensor, torch.Tensor]:
     return mean, m2 / total
 
 
-def _shift(s: slice, d: int) -> slice:
-    return slice((s.start or 0) + d, None if s.stop is None else s.stop + d, s.step)
-
-
 class FastTransformerNet:
     """Inference with a trained :class:`TransformerNet`: the same output for less work.
 
     ``dtype`` is the convolutions' dtype (float32 gives TransformerNet's numbers within float
-    rounding; bfloat16 runs the convolutions in bf16, statistics and norms in fp32). Convolutions
-    whose output would exceed ``band_mb`` run in bands of rows (exact: the norms see the whole
-    frame). Input: float (N, 3, H, W) in [0, 1]; output: float32 (N, 3, H, W) in [0, 1].
+    rounding; bfloat16 runs the convolutions in bf16, statistics and norms in fp32). The layers
+    of a frame whose first activation would exceed ``whole_mb`` run in bands of about ``band_mb``
+    (exact: the norms see the whole frame); banding costs a pass over memory, so frames up to
+    1080p run whole.
+    Input: float (N, 3, H, W) in [0, 1]; output: float32 (N, 3, H, W) in [0, 1].
     Frames need at least 16 pixels a side (the model's own reflection pads need 5 or more).
     """
 
     def __init__(self, net: TransformerNet, dtype: torch.dtype = torch.float32,
-                 channels_last: bool = True, band_mb: float = 32.0) -> None:
+                 channels_last: bool = True, band_mb: float = 32.0, whole_mb: float = 288.0) -> None:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
-        self.dtype, self.memory_format, self.band_mb = dtype, fmt, band_mb
+        self.dtype, self.memory_format = dtype, fmt
+        self.band_mb, self.whole_mb = band_mb, max(band_mb, whole_mb)
         self.levels = getattr(net, "levels", (0.0, 1.0))
         d, u = net.down, net.up
         # (convolution, the norm after it or None, whether the block's input is added)
@@ -312,8 +311,15 @@ class FastTransformerNet:
         steps.append((_Conv(u[6][1], dtype, fmt, space_to_depth=2 if channels_last else 1), None, False))
         self.steps = steps
 
-    def _bands(self, n: int, c: int, h: int, w: int) -> list[tuple[int, int]]:
+    def _banded(self, n: int, h: int, w: int) -> bool:
+        """Whether a frame runs in bands: its largest activation (the first layer's) is over
+        ``whole_mb``."""
+        return n * self.steps[0][0].cout * h * w * torch.finfo(self.dtype).bits // 8 > self.whole_mb * 2 ** 20
+
+    def _bands(self, n: int, c: int, h: int, w: int, banded: bool = True) -> list[tuple[int, int]]:
         row_bytes = n * c * w * torch.finfo(self.dtype).bits // 8
+        if not banded:
+            return [(0, h)]
         rows = max(8, int(self.band_mb * 2 ** 20 // max(1, row_bytes)) // 4 * 4)  # even, for 2x2
         return [(r, min(h, r + rows)) for r in range(0, h, rows)]
 
@@ -331,10 +337,11 @@ class FastTransformerNet:
         p0 = self.steps[0][0].pad
         src = F.pad(x, (p0, p0, p0, p0), mode="reflect").contiguous(memory_format=self.memory_format)
         hh, ww = x.shape[-2:]  # the current activation's size (unpadded)
+        banded = self._banded(n, hh, ww)
         skip: Optional[torch.Tensor] = None  # a residual block's input (padded by 1)
         for i, (conv, norm, residual) in enumerate(self.steps):
             oh, ow = conv.out_size(hh, ww)
-            bands = self._bands(n, conv.cout, oh, ow)
+            bands = self._bands(n, conv.cout, oh, ow, banded)
             if norm is None:  # the last convolution
                 y = torch.cat([p[2] for r0, r1 in bands for p in conv.pieces(src, r0, r1)], 2)
                 return torch.sigmoid(y[..., :h, :w].float())
@@ -357,20 +364,21 @@ class FastTransformerNet:
                     del yb
             mean, var = _combine_stats(stats)
             mean, var = mean.float(), var.float()
+            block_input = skip[..., 1:1 + oh, 1:1 + ow] if residual else None  # padded by 1
             for rows, cols, y in pieces:
                 for j in range(n):
                     # Eval-mode batch norm with the instance's statistics is its instance norm;
                     # its kernel takes bf16 input with fp32 statistics and parameters.
                     z = F.batch_norm(y[j:j + 1], mean[j], var[j], norm.weight, norm.bias, False, 0.0, norm.eps)
                     out = inner[j:j + 1, :, rows, cols]
-                    if residual:  # the block's input, padded by 1
-                        torch.add(z, skip[j:j + 1, :, _shift(rows, 1), _shift(cols, 1)][..., :oh, :ow], out=out)
+                    if block_input is not None:
+                        torch.add(z, block_input[j:j + 1, :, rows, cols], out=out)
                     elif norm.relu:
                         torch.clamp_min(z, 0, out=out)
                     else:
                         out.copy_(z)
                     del z
-            del pieces, stats
+            del pieces, stats, block_input
             if nxt.upsample:
                 _replicate_fill(dst)
             else:

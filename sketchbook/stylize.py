@@ -12,6 +12,7 @@ The output goes to a temporary folder renamed when every frame is written.
 
 from __future__ import annotations
 
+import copy
 import logging
 import os
 import shutil
@@ -33,8 +34,9 @@ from .train import MODEL_FORMAT
 
 log = logging.getLogger(__name__)
 
-#: Convolution outputs larger than this run in bands of rows (bounded memory on 4K frames).
-BAND_MB = 32.0
+#: Frames whose first activation is over WHOLE_MB (beyond 1080p) run in bands of rows of about
+#: BAND_MB: bounded memory on 4K frames (2.3-2.7 GB peak RSS in bf16, 3.6 GB in fp32).
+BAND_MB, WHOLE_MB = 32.0, 288.0
 #: Frames smaller than this (either side) run through the module itself.
 MIN_FAST_SIDE = 16
 
@@ -68,14 +70,6 @@ class Stylizer:
     autocast (channels-last on CUDA).
     """
 
-    @property
-    def engine(self) -> str:
-        """What runs the network, in words (for the log)."""
-        if self.fast is not None:
-            return (f"fused CPU inference, {'bf16' if self.fast.dtype == torch.bfloat16 else 'fp32'} "
-                    f"convolutions, channels-last, bands above {self.fast.band_mb:g} MB")
-        return f"the model's forward on {self.device}, {self.precision}"
-
     def __init__(self, model: torch.nn.Module, device: torch.device, precision: str,
                  fast: bool = True, band_mb: float = BAND_MB) -> None:
         self.model, self.device, self.precision = model, torch.device(device), precision
@@ -83,9 +77,18 @@ class Stylizer:
         self.fast: Optional[FastTransformerNet] = None
         if fast and isinstance(model, TransformerNet) and self.device.type == "cpu":
             dtype = torch.bfloat16 if precision == "bf16" else torch.float32
-            self.fast = FastTransformerNet(model, dtype, channels_last=True, band_mb=band_mb)
-        elif self.device.type == "cuda":
-            self.model = model.to(memory_format=torch.channels_last)
+            self.fast = FastTransformerNet(model, dtype, channels_last=True, band_mb=band_mb,
+                                           whole_mb=max(band_mb, WHOLE_MB))
+        elif self.device.type == "cuda":  # a channels-last copy (Module.to works in place)
+            self.model = copy.deepcopy(model).to(memory_format=torch.channels_last)
+
+    @property
+    def engine(self) -> str:
+        """What runs the network, in words (for the log)."""
+        if self.fast is not None:
+            return (f"fused CPU inference, {'bf16' if self.fast.dtype == torch.bfloat16 else 'fp32'} "
+                    f"convolutions, channels-last, {self.fast.band_mb:g} MB bands above {self.fast.whole_mb:g} MB")
+        return f"the model's forward on {self.device}, {self.precision}"
 
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
