@@ -19,7 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from .errors import ConfigError
-from .images import load_rgb, resize_short_side
+from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .network import TransformerNet
 from .precision import autocast
@@ -297,7 +297,7 @@ def ink_levels(model: TransformerNet, images: Sequence[torch.Tensor], size: int,
         top, left = (h - size) // 2, (w - size) // 2
         x = x[:, max(0, top): max(0, top) + size, max(0, left): max(0, left) + size]
         y = model(x[None].to(device)).float()
-        lum = (y * y.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1)
+        lum = luminance(y)
         lums.append(lum.flatten()[::3].cpu())
     allv = torch.cat(lums)
     q = torch.quantile(allv[: 2 ** 24], torch.tensor([INK_PERCENTILE, PAPER_PERCENTILE])).tolist()
