@@ -11,8 +11,17 @@ from sketchbook.errors import SketchbookError
 os.environ.setdefault("MALLOC_MMAP_MAX_", "0")
 os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
 
+# S3 storage (cloud profiles): see sketchbook.cloud (a folder a job uploaded must not read as missing).
+if workflow.storage_settings.default_storage_provider == "s3":
+    from sketchbook.cloud import patch_s3_directory_check
+
+    patch_s3_directory_check()
+
+# The main Snakemake process checks the config's input files. A cluster or cloud job parses this
+# workflow again, where those files may not be on disk yet (in the bucket, until Snakemake
+# downloads the job's inputs): it skips that part.
 try:
-    CFG = sbconfig.validate(config)
+    CFG = sbconfig.validate(config, check_files=workflow.is_main_process)
 except SketchbookError as exc:
     raise WorkflowError(f"invalid config: {exc}") from None
 
@@ -20,7 +29,8 @@ SKETCHES = list(CFG["sketches"])
 VARIANTS = list(CFG["variants"])
 CLIPS = list(CFG["clips"])
 RENDER = sbconfig.render_defaults(CFG)
-TRAIN_IMAGES, HELD_OUT_IMAGES = sbconfig.content_split(CFG)
+# Content photos for training and for scoring: their files, or the folder itself (each job lists it).
+TRAIN_CONTENT, HELD_OUT_CONTENT = sbconfig.content_inputs(CFG)
 # Frames sampled from the clips named under content.clips (only those clips affect training).
 CONTENT_DIRS = expand("results/content/{clip}", clip=CFG["content"]["clips"])
 

@@ -45,7 +45,7 @@ rule sample_content:
 rule train_model:
     input:
         sketch=sketch_image,
-        content=TRAIN_IMAGES,
+        content=TRAIN_CONTENT,
         content_dirs=CONTENT_DIRS,
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
@@ -56,6 +56,7 @@ rule train_model:
         card="results/models/{sketch}/{variant}.card.json",
     params:
         settings=train_params,
+        held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["train_model"],
     threads: 8
     resources:
@@ -74,7 +75,7 @@ rule score_models:
     input:
         models=all_models,
         sketches=[CFG["sketches"][s] for s in SKETCHES],
-        held_out=HELD_OUT_IMAGES,
+        held_out=HELD_OUT_CONTENT,
         content_dirs=CONTENT_DIRS,
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
@@ -83,6 +84,7 @@ rule score_models:
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         settings=score_settings,
+        held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["score_models"],
     threads: 8
     log:
@@ -97,7 +99,7 @@ rule preview_variants:
     input:
         models=all_models,
         scores="results/models/scores.csv",
-        held_out=HELD_OUT_IMAGES,
+        held_out=HELD_OUT_CONTENT,
         content_dirs=CONTENT_DIRS,
         frames=expand("results/frames/{clip}", clip=CLIPS),
     output:
@@ -107,6 +109,7 @@ rule preview_variants:
         clips=CLIPS,
         grayscale=RENDER["grayscale"],
         levels=RENDER["levels"],
+        held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["preview_variants"],
     threads: 8
     log:

@@ -1,9 +1,10 @@
 """Snakemake entry: score every model on the held-out images into one table (see sketchbook.score)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from pathlib import Path
 
 from sketchbook.entry import run
 from sketchbook.errors import SketchbookError
-from sketchbook.images import content_files
+from sketchbook.content import content_files
 from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device
 from sketchbook.score import score_models
@@ -17,7 +18,8 @@ def main(smk):
     sketch_ids = list(dict.fromkeys(s for s, _ in keys))
     sketches = dict(zip(sketch_ids, map(Path, smk.input.sketches)))
     settings = {(s, v): smk.params.settings[v] for s, v in keys}
-    held_out = content_files(list(smk.input.held_out), list(smk.input.content_dirs), "held")
+    held_out = content_files(list(smk.input.held_out), list(smk.input.content_dirs), "held",
+                             smk.params.held_out)
     if not held_out:
         raise SketchbookError("no held-out images to score on: set content.held_out to 1 or more")
     df = score_models(models, sketches, settings, held_out, lossnet, device)

@@ -1,4 +1,5 @@
 """Snakemake entry: train one style model, with its loss curve and model card (see sketchbook.train)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 import logging
 import platform
 from pathlib import Path
@@ -6,7 +7,7 @@ from pathlib import Path
 import torch
 
 from sketchbook.entry import run
-from sketchbook.images import content_files
+from sketchbook.content import content_files
 from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
@@ -27,7 +28,8 @@ def main(smk):
     model = Path(smk.output.model)
     # Beside the model, not a declared output: Snakemake keeps it when a job is killed.
     ckpt = model.with_suffix(".ckpt")
-    content = content_files(list(smk.input.content), list(smk.input.content_dirs), "train")
+    content = content_files(list(smk.input.content), list(smk.input.content_dirs), "train",
+                            smk.params.held_out)
     res = train(settings, Path(smk.input.sketch), content, lossnet,
                 model, Path(smk.output.losses), device, precision, progress=log.info, checkpoint=ckpt)
     plot_losses(smk.output.losses, smk.output.curve, f"{sketch} / {variant}")

@@ -17,8 +17,8 @@ import jsonschema
 import yaml
 
 from .errors import ConfigError
-from .images import IMAGE_SUFFIXES, list_images
-from .train import TrainSettings
+from .content import IMAGE_SUFFIXES, list_images, split_held_out
+from .settings import TrainSettings
 
 #: Render defaults (a clip overrides any of them).
 RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0}
@@ -74,7 +74,12 @@ def parse_fps(value: Any, key: str) -> Fraction:
 
 
 def validate(config: dict, check_files: bool = True) -> dict:
-    """Validate ``config`` against the schema, fill defaults, check cross-references and files."""
+    """Validate ``config`` against the schema, fill defaults, check cross-references and files.
+
+    ``check_files=False`` skips what needs the config's input files on disk (their existence, listing
+    the content folder): for a cluster or cloud job, which parses the workflow again where those
+    files may be in a bucket (the main Snakemake process has checked them).
+    """
     cfg = copy.deepcopy(dict(config))
     sch = schema()
     validator = jsonschema.Draft202012Validator(sch)
@@ -135,7 +140,7 @@ def _need_file(path: str, key: str) -> None:
 
 
 def content_images(cfg: dict) -> list[str]:
-    """The content images, sorted, as path strings."""
+    """The content images on disk, sorted, as path strings (lists a folder; checks each file)."""
     images = cfg["content"].get("images")
     if images is None:
         return []
@@ -153,12 +158,22 @@ def content_images(cfg: dict) -> list[str]:
 
 
 def content_split(cfg: dict) -> tuple[list[str], list[str]]:
-    """(training images, held-out images): the last ``held_out`` in name order are held out."""
-    imgs = content_images(cfg)
-    n = cfg["content"]["held_out"]
-    if n >= len(imgs):
-        return [], imgs
-    return (imgs[: len(imgs) - n], imgs[len(imgs) - n:]) if n else (imgs, [])
+    """(training images, held-out images) on disk: the last ``held_out`` in name order are held out."""
+    return split_held_out(content_images(cfg), cfg["content"]["held_out"])
+
+
+def content_inputs(cfg: dict) -> tuple[list[str], list[str]]:
+    """The content inputs of training and of scoring, without touching the disk.
+
+    A folder is the input of both (each job lists and splits it: :func:`sketchbook.content.content_files`);
+    a list of files is split here, so that training depends on its training images only.
+    """
+    images = cfg["content"].get("images")
+    if images is None:
+        return [], []
+    if isinstance(images, str):
+        return [images], [images]
+    return split_held_out(images, cfg["content"]["held_out"])
 
 
 def content_clip_settings(cfg: dict, clip: str) -> dict:

@@ -18,7 +18,7 @@ warnings.filterwarnings("ignore", message="The image decoding and encoding", cat
 # torchvision is imported where it is used, not here: importing it pulls in torch._dynamo (about
 # 2 s), and this module is imported by the config, i.e. by every Snakemake invocation and job.
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff")
+from .content import IMAGE_SUFFIXES, content_files, list_images  # noqa: F401  (re-exported)
 
 
 def load_rgb(path: Path | str, what: str = "image") -> torch.Tensor:
@@ -86,14 +86,3 @@ def resize_short_side(x: torch.Tensor, size: int) -> torch.Tensor:
     return TF.resize(x, [max(1, round(h * s)), max(1, round(w * s))], antialias=True)
 
 
-def list_images(folder: Path | str) -> list[Path]:
-    folder = Path(folder)
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
-def content_files(files: list, dirs: list, kind: str) -> list[Path]:
-    """Content images: the given files plus, from each sampled-frames folder, ``{kind}_*`` files."""
-    out = [Path(f) for f in files]
-    for d in dirs:
-        out += sorted(Path(d).glob(f"{kind}_*.jpg"))
-    return out

@@ -11,7 +11,7 @@ import csv
 import logging
 import os
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -23,46 +23,11 @@ from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .network import TransformerNet
 from .precision import autocast
+from .settings import TrainSettings  # noqa: F401  (re-exported: sketchbook.train.TrainSettings)
 
 log = logging.getLogger(__name__)
 
 MODEL_FORMAT = "sketchbook-style-model/1"
-
-
-@dataclass(frozen=True)
-class TrainSettings:
-    """Every setting that changes a trained model's bytes."""
-
-    iterations: int = 300
-    image_size: int = 128
-    batch_size: int = 4
-    learning_rate: float = 1e-3
-    content_weight: float = 1.0
-    style_weight: float = 1.0
-    tv_weight: float = 0.0
-    style_size: int = 192
-    seed: int = 0
-    width: int = 32
-    n_residual: int = 5
-    precision: str = "auto"
-    content_layer: str = "relu2_2"
-    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "TrainSettings":
-        known = {f for f in cls.__dataclass_fields__}
-        unknown = set(d) - known
-        if unknown:
-            raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
-        d = dict(d)
-        if "style_layers" in d:
-            d["style_layers"] = tuple(d["style_layers"])
-        return cls(**d)
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["style_layers"] = list(self.style_layers)
-        return d
 
 
 def gram_matrix(f: torch.Tensor) -> torch.Tensor:

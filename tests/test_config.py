@@ -102,3 +102,41 @@ def test_fps_parsing():
     assert str(sbconfig.parse_fps(29.97, "k")) == "2997/100"
     with pytest.raises(ConfigError):
         sbconfig.parse_fps("0", "k")
+
+
+def test_job_side_parse_needs_no_files(tmp_path, assets):
+    """A cluster or cloud job parses the workflow where the config's files may be absent."""
+    c = base(assets)
+    c["sketches"]["lines"] = str(tmp_path / "in-the-bucket.png")
+    c["content"]["images"] = str(tmp_path / "photos")
+    with pytest.raises(ConfigError, match="in-the-bucket.png"):
+        sbconfig.validate(c)  # the main process checks them
+    cfg = sbconfig.validate(c, check_files=False)
+    # A folder is the input itself (the job lists it once downloaded).
+    assert sbconfig.content_inputs(cfg) == ([str(tmp_path / "photos")], [str(tmp_path / "photos")])
+
+
+def test_content_inputs_split_a_list_without_disk(tmp_path):
+    c = {"sketches": {"s": "s.png"}, "variants": {"v": {}},
+         "content": {"images": ["c.png", "a.png", "b.png"], "held_out": 1},
+         "clips": {"x": {"path": "x.mp4", "sketch": "s"}}}
+    cfg = sbconfig.validate(c, check_files=False)
+    assert sbconfig.content_inputs(cfg) == (["a.png", "b.png"], ["c.png"])
+    cfg["content"]["held_out"] = 5
+    assert sbconfig.content_inputs(cfg) == ([], ["a.png", "b.png", "c.png"])
+
+
+def test_content_files_split_a_folder_like_the_config(assets, tmp_path):
+    from sketchbook.content import content_files
+
+    folder = assets / "content"
+    cfg = sbconfig.validate(base(assets))
+    train, held = sbconfig.content_split(cfg)
+    assert train and held
+    assert [str(p) for p in content_files([folder], [], "train", 1)] == train
+    assert [str(p) for p in content_files([folder], [], "held", 1)] == held
+    # A list's share is used as given; sampled clip frames are picked by their name.
+    (tmp_path / "train_000.jpg").write_bytes(b"")
+    (tmp_path / "held_000.jpg").write_bytes(b"")
+    got = content_files(train, [tmp_path], "train", 1)
+    assert [str(p) for p in got] == train + [str(tmp_path / "train_000.jpg")]

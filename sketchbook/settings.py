@@ -1,0 +1,48 @@
+"""Training settings: every setting that changes a trained model's bytes. No torch here.
+
+The config (:mod:`sketchbook.config`) checks each variant's settings with this class when
+Snakemake parses the workflow, i.e. on every Snakemake start and in every cluster or cloud job,
+so it must not pull in torch (seconds each time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Every setting that changes a trained model's bytes."""
+
+    iterations: int = 300
+    image_size: int = 128
+    batch_size: int = 4
+    learning_rate: float = 1e-3
+    content_weight: float = 1.0
+    style_weight: float = 1.0
+    tv_weight: float = 0.0
+    style_size: int = 192
+    seed: int = 0
+    width: int = 32
+    n_residual: int = 5
+    precision: str = "auto"
+    content_layer: str = "relu2_2"
+    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainSettings":
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = set(d) - known
+        if unknown:
+            raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
+        d = dict(d)
+        if "style_layers" in d:
+            d["style_layers"] = tuple(d["style_layers"])
+        return cls(**d)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["style_layers"] = list(self.style_layers)
+        return d
