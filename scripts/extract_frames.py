@@ -1,4 +1,5 @@
 """Snakemake entry: split a clip into frames and audio (see sketchbook.video.extract)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from sketchbook.entry import run
 from sketchbook.video import extract
 

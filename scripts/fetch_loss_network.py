@@ -1,4 +1,5 @@
 """Snakemake entry: find ImageNet VGG16 weights, convert them into resources/ (see sketchbook.lossnet)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from pathlib import Path
 
 from sketchbook.entry import run

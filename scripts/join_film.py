@@ -1,4 +1,5 @@
 """Snakemake entry: join the clips, in config order, into the film (see sketchbook.video.join)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from sketchbook.entry import run
 from sketchbook.video import FramesMeta, join
 

@@ -1,4 +1,5 @@
 """Snakemake entry: the per-frame plan of a clip (see sketchbook.plan)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from pathlib import Path
 
 from sketchbook.entry import run

@@ -1,4 +1,5 @@
 """Snakemake entry: sample training content frames from a clip (see sketchbook.video.sample_frames)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from sketchbook.entry import run
 from sketchbook.video import sample_frames
 

@@ -1,4 +1,5 @@
 """Snakemake entry: stylize a clip's frames by its plan (see sketchbook.stylize)."""
+import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 import logging
 import os
 
