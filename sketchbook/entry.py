@@ -25,12 +25,11 @@ def run(main: Callable[[Any], None], smk: Any) -> None:
                         format="%(asctime)s %(levelname)s %(message)s")
     threads = int(getattr(smk, "threads", 1) or 1)
     os.environ.setdefault("OMP_NUM_THREADS", str(threads))
-    try:
-        import torch
-
+    # Only where the script uses torch (its imports ran before this): importing it costs a job
+    # that only runs ffmpeg 1-2 s.
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(threads)
-    except ImportError:
-        pass
     t0 = time.perf_counter()
     try:
         main(smk)
