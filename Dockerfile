@@ -3,8 +3,9 @@
 # plugins), ffmpeg, the offline VGG16 weights package and the sketchbook package itself.
 #   docker build -t REGISTRY/sketchbook:0.1.0 .
 #   docker push REGISTRY/sketchbook:0.1.0
-# Rebuild (with a new tag) whenever sketchbook/ or requirements.txt change: the jobs get the
-# workflow (Snakefile, rules/, scripts/) from storage, but the package from this image.
+# Rebuild (with a new tag) whenever requirements.txt changes. The jobs get the workflow's files
+# from storage (from a git checkout: every tracked file, the sketchbook package included, which
+# the scripts put first on sys.path); the package installed here is the fallback.
 FROM python:3.11-slim-bookworm
 
 ENV PYTHONUNBUFFERED=1 \
