@@ -29,6 +29,11 @@ RUN pip freeze > /tmp/constraints.txt \
     && grep -E '^snakemake-storage-plugin-' requirements.txt \
        | xargs pip wheel --quiet --wheel-dir /opt/wheels -c /tmp/constraints.txt \
     && rm /tmp/constraints.txt
+# snakemake-executor-plugin-googlebatch 0.5.1 ends every job's entrypoint script (on
+# Container-Optimized OS) with `python3 -m pip install boto3==1.33.11` and `urllib3==1.26.17`,
+# after Snakemake: the script's exit status is theirs, so without these wheels every Batch job
+# would fail. (They replace boto3 in the finished job's container only.)
+RUN pip wheel --quiet --wheel-dir /opt/wheels boto3==1.33.11 urllib3==1.26.17
 ENV PIP_NO_INDEX=1 \
     PIP_FIND_LINKS=/opt/wheels
 COPY pyproject.toml README.md ./

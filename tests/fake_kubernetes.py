@@ -9,9 +9,9 @@ Job's environment (secrets included). Nothing is shared with the main process bu
 (the bucket), as in a real cluster. Each pod's spec (name, resources, tolerations, command) is
 appended to PODS_DIR/pods.jsonl and its output goes to PODS_DIR/NAME.log.
 
-What a real cluster does and this does not: pull the container image (pods use this Python, and
-skip the `pip install` of the storage plugins that Snakemake puts before each job: the image
-carries them), schedule on GPU nodes, enforce the resources.
+What a real cluster does and this does not: pull the container image (pods use this Python and
+record the `pip install` of the storage plugins that Snakemake puts before each job instead of
+running it: tests/standin_image.py), schedule on GPU nodes, enforce the resources.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ import atexit
 import base64
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -30,11 +29,12 @@ import kubernetes.client
 import kubernetes.client.rest
 import kubernetes.config
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from standin_image import job_env  # noqa: E402
+
 PODS_DIR = os.environ.get("FAKE_K8S_PODS", "")  # set from the command line below
 SECRETS: dict[str, dict[str, str]] = {}
 PODS: dict[str, subprocess.Popen] = {}
-# The image's Python: the one running this (its bin/ first on PATH, as in the image).
-BIN = os.path.dirname(sys.executable)
 
 
 def ns(**kw):
@@ -78,7 +78,7 @@ class BatchV1Api:
                     status=422, reason=f"Job {name} is invalid: spec.template.spec.containers[0].resources."
                                        f"limits: Required value: Limit must be set for non overcommitable "
                                        f"resources ({res})")
-        env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
+        env = job_env(dict(os.environ), PODS_DIR)
         for e in container.env or []:
             if e.value_from is not None:
                 ref = e.value_from.secret_key_ref
@@ -86,8 +86,6 @@ class BatchV1Api:
             else:
                 env[e.name] = e.value
         command = list(container.command) + list(container.args)
-        # The image carries the storage plugins (Dockerfile): no `pip install` from PyPI per pod.
-        command[-1] = re.sub(r"^pip install --target '?\.snakemake/pip-deployments'? [^&]*&& ", "", command[-1])
         with open(os.path.join(PODS_DIR, "pods.jsonl"), "a") as f:
             f.write(json.dumps({
                 "name": name,

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,10 +25,12 @@ import pytest
 import yaml
 
 from conftest import REPO
+from standin_image import pip_calls
 from test_profiles import BUCKET, CLOUD_ENV, storage_emulators, upload  # noqa: F401  (fixture)
 from test_workflow import tiny_config
 
-PREFIX = "k8s-run"
+PREFIX = "cloud-run"
+REQUIREMENTS_TEXT = (REPO / "requirements.txt").read_text()
 # The workflow's own files: what a user's clone holds in git (the assets are not in it).
 WORKFLOW = ["Snakefile", "rules", "scripts", "sketchbook", "envs", "profiles", "pyproject.toml"]
 
@@ -38,9 +42,11 @@ def s3_client(endpoint: str):
                         aws_access_key_id="test", aws_secret_access_key="test")
 
 
-@pytest.fixture(scope="module")
-def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
-    wd = tmp_path_factory.mktemp("k8s-wd")
+def run_in_standin(standin: str, profile: str, storage: str, cfg: dict, assets: Path, emulators: dict,
+                   tmp_path_factory, extra_env: dict | None = None):
+    """The workflow's files in a fresh git checkout, the config's files in the bucket too, and
+    Snakemake run through ``profile`` with the given stand-in API. -> (workdir, jobs folder, result)."""
+    wd = tmp_path_factory.mktemp(f"{profile}-wd")
     for name in WORKFLOW:
         src = REPO / name
         if src.is_dir():
@@ -48,26 +54,38 @@ def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
         else:
             shutil.copy2(src, wd / name)
     shutil.copytree(assets, wd / "assets")
-    cfg = tiny_config(assets)
-    # One clip of each kind is enough here: frames sampled for training from `quiet`.
-    del cfg["clips"]["odd"]
-    cfg["content"]["images"] = "assets/content"
     text = yaml.safe_dump(cfg, sort_keys=False).replace(str(assets), "assets")
     (wd / "config.yaml").write_text(text)
     # A git checkout: Snakemake sends the tracked files to the jobs (the assets stay untracked).
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
     subprocess.run([*git, "init", "-q"], cwd=wd, check=True)
     subprocess.run([*git, "add", *WORKFLOW, "config.yaml"], cwd=wd, check=True)
-    upload(wd, "s3", storage_emulators["s3"], PREFIX)
+    upload(wd, storage, emulators[storage], PREFIX)
 
-    pods = tmp_path_factory.mktemp("pods")
+    jobs = tmp_path_factory.mktemp(f"{profile}-jobs")
+    scheme = "s3" if storage == "s3" else "gs"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SKETCHBOOK_", "SNAKEMAKE_"))}
-    env.update(CLOUD_ENV, SKETCHBOOK_STORAGE=f"s3://{BUCKET}/{PREFIX}", SKETCHBOOK_PRECISION="fp32",
-               SNAKEMAKE_STORAGE_S3_ENDPOINT_URL=storage_emulators["s3"])
-    cmd = [sys.executable, str(REPO / "tests" / "fake_kubernetes.py"), str(pods),
-           "--profile", "profiles/kubernetes", "--seconds-between-status-checks", "1", "--jobs", "4"]
+    env.update(CLOUD_ENV, SKETCHBOOK_STORAGE=f"{scheme}://{BUCKET}/{PREFIX}", SKETCHBOOK_PRECISION="fp32",
+               SNAKEMAKE_STORAGE_S3_ENDPOINT_URL=emulators["s3"], STORAGE_EMULATOR_HOST=emulators["gcs"],
+               **(extra_env or {}))
+    cmd = [sys.executable, str(REPO / "tests" / standin), str(jobs), "--profile", f"profiles/{profile}",
+           "--seconds-between-status-checks", "1", "--jobs", "4"]
     r = subprocess.run(cmd, cwd=wd, env=env, capture_output=True, text=True, timeout=900)
-    return wd, pods, r
+    return wd, jobs, r
+
+
+def job_logs(jobs: Path) -> str:
+    return "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(jobs.glob("*.log")))
+
+
+@pytest.fixture(scope="module")
+def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+    cfg = tiny_config(assets)
+    # One clip of each kind is enough here: frames sampled for training from `quiet`.
+    del cfg["clips"]["odd"]
+    cfg["content"]["images"] = "assets/content"
+    return run_in_standin("fake_kubernetes.py", "kubernetes", "s3", cfg, assets, storage_emulators,
+                          tmp_path_factory)
 
 
 def pod_specs(pods: Path) -> list[dict]:
@@ -76,8 +94,7 @@ def pod_specs(pods: Path) -> list[dict]:
 
 def test_workflow_finishes_in_pods(cloud_run, storage_emulators):  # noqa: F811
     wd, pods, r = cloud_run
-    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-3000:]}" for p in sorted(pods.glob("*.log")))
-    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{logs[-8000:]}"
+    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(pods)[-8000:]}"
     s3 = s3_client(storage_emulators["s3"])
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]}
     for out in ["results/film.mp4", "results/models/scores.csv", "results/previews/variants.png",
@@ -112,3 +129,72 @@ def test_jobs_ran_as_pods_with_gpu_requests(cloud_run):
     # Each pod parsed the workflow from the sources in the bucket, in its own empty folder.
     for spec in specs:
         assert "--deploy-sources" in spec["command"][-1] and "--mode 'remote'" in spec["command"][-1]
+
+
+def assert_the_image_provides(calls: list[str]) -> None:
+    """Every `pip install` a job asked for is answered by the Dockerfile's wheelhouse."""
+    dockerfile = (REPO / "Dockerfile").read_text()
+    wheeled = set(re.findall(r"pip wheel [^\n]*?((?:\s+[\w.-]+==[\w.]+)+)\s*$", dockerfile, re.M)[0].split()) \
+        if re.search(r"pip wheel [^\n]*==", dockerfile) else set()
+    assert calls, "the executor puts pip installs into every job"
+    for call in calls:
+        args = shlex.split(call)[2:]  # after "pip install"
+        if args[:2] == ["--target", ".snakemake/pip-deployments"]:
+            # Storage plugins: the Dockerfile wheels every snakemake-storage-plugin-* of requirements.txt.
+            assert "grep -E '^snakemake-storage-plugin-' requirements.txt" in dockerfile
+            for name in args[2:]:
+                assert name.startswith("snakemake-storage-plugin-") and f"{name}==" in REQUIREMENTS_TEXT, call
+        else:
+            assert set(args) <= wheeled, f"{call}: not in the Dockerfile's wheelhouse {sorted(wheeled)}"
+
+
+def test_kubernetes_jobs_pip_installs_are_in_the_image(cloud_run):
+    _, pods, r = cloud_run
+    assert_the_image_provides(pip_calls(pods))
+
+
+@pytest.fixture(scope="module")
+def batch_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+    """profiles/googlebatch with Cloud Storage, on a smaller config (one model, one clip)."""
+    cfg = tiny_config(assets)
+    cfg["sketches"] = {"lines": cfg["sketches"]["lines"]}
+    cfg["variants"] = {"good": cfg["variants"]["good"]}
+    cfg["clips"] = {"ntsc": {**cfg["clips"]["ntsc"], "variants": ["good"]}}
+    cfg["content"] = {"images": "assets/content", "held_out": 1}
+    return run_in_standin("fake_googlebatch.py", "googlebatch", "gcs", cfg, assets, storage_emulators,
+                          tmp_path_factory)
+
+
+def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):  # noqa: F811
+    wd, jobs, r = batch_run
+    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(jobs)[-8000:]}"
+    os.environ["STORAGE_EMULATOR_HOST"] = storage_emulators["gcs"]
+    try:
+        from google.cloud import storage
+
+        names = {b.name for b in storage.Client(project="test").bucket(BUCKET).list_blobs(prefix=PREFIX)}
+    finally:
+        del os.environ["STORAGE_EMULATOR_HOST"]
+    for out in ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"]:
+        assert f"{PREFIX}/{out}" in names, out
+    assert not (wd / "results" / "film.mp4").exists()
+
+
+def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
+    _, jobs, r = batch_run
+    specs = [json.loads(line) for line in (jobs / "jobs.jsonl").read_text().splitlines()]
+    rules = set()
+    for spec in specs:
+        rule = spec["steps"][0].split("--allowed-rules ")[1].split()[0]
+        rules.add(rule)
+        assert spec["image"] == CLOUD_ENV["SKETCHBOOK_IMAGE"]
+        assert spec["max_retry_count"] == 0  # Snakemake retries, not Batch as well
+        if rule in {"train_model", "stylize_frames"}:
+            assert spec["accelerators"] == [["nvidia-tesla-t4", 1]] and spec["machine_type"] == "n1-standard-8"
+        else:
+            assert spec["accelerators"] == [] and spec["machine_type"] == "e2-standard-4"
+    assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= rules
+    # Its entrypoint ends with pip installs of its own, which the image must answer (Dockerfile).
+    calls = pip_calls(jobs)
+    assert any("boto3==" in c for c in calls)
+    assert_the_image_provides(calls)

@@ -86,6 +86,14 @@ def test_default_profile_keys_are_left_to_it():
         assert not own & set(profile_yaml(name)), name
 
 
+def test_snakefile_survives_googlebatchs_heredoc():
+    """snakemake-executor-plugin-googlebatch writes the Snakefile on the VM with an unquoted bash
+    heredoc (`cat <<EOF`): `$`, backticks and backslashes in it would be expanded or run."""
+    text = (REPO / "Snakefile").read_text()
+    assert not set("$`\\") & set(text)
+    assert "\nEOF\n" not in text
+
+
 def test_plugin_pins_match_what_is_installed():
     from importlib.metadata import version
 
