@@ -1,13 +1,17 @@
-"""The Kubernetes profile, run for real against a stand-in cluster and a local S3 endpoint.
+"""The cloud profiles, run for real against stand-in APIs and local object storage.
 
-`profiles/kubernetes` runs the tiny workflow through snakemake-executor-plugin-kubernetes, whose
-Kubernetes API is replaced by tests/fake_kubernetes.py: each job is a local process in an empty
-folder, which gets the workflow's files and the job's inputs from the bucket (moto), parses the
-workflow again and uploads its outputs, as a cloud job does. The config's input files are in the
-bucket and in the main process's folder, not in the workflow's sources (like a user's footage).
-This is what found that cloud jobs stopped on the config's file checks and that S3 folders a
-job uploaded read as missing. The container image, the cluster's scheduling and GPUs are not
-checked here (see README).
+Each cloud profile runs a small config through its own executor plugin, whose cloud API is
+replaced by a stand-in (tests/fake_kubernetes.py, fake_googlebatch.py, fake_aws_batch.py): each
+job is a local process in an empty folder, which gets the workflow's files and the job's inputs
+from the bucket (moto for S3, a Cloud Storage emulator for GCS), parses the workflow again and
+uploads its outputs, as a cloud job does. The config's input files are in the bucket and in the
+main process's folder, not in the workflow's sources (like a user's footage).
+
+These runs found what the dry runs could not: cloud jobs stopped on the config's file checks;
+S3 folders a job uploaded read as missing; Kubernetes would refuse the GPU pods (no GPU limit);
+AWS Batch refused the GPU jobs' vCPU/memory pair when the submitting machine had fewer than 8
+cores; and Google Batch's job script ends with pip installs that the image must answer. Not
+checked here (see README): the real APIs and credentials, the image build, GPUs.
 """
 
 from __future__ import annotations
@@ -40,6 +44,16 @@ def s3_client(endpoint: str):
 
     return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
                         aws_access_key_id="test", aws_secret_access_key="test")
+
+
+def small_config(assets: Path) -> dict:
+    """One model, one clip: enough to send every rule through a cloud executor once."""
+    cfg = tiny_config(assets)
+    cfg["sketches"] = {"lines": cfg["sketches"]["lines"]}
+    cfg["variants"] = {"good": cfg["variants"]["good"]}
+    cfg["clips"] = {"ntsc": {**cfg["clips"]["ntsc"], "variants": ["good"]}}
+    cfg["content"] = {"images": "assets/content", "held_out": 1}
+    return cfg
 
 
 def run_in_standin(standin: str, profile: str, storage: str, cfg: dict, assets: Path, emulators: dict,
@@ -80,10 +94,11 @@ def job_logs(jobs: Path) -> str:
 
 @pytest.fixture(scope="module")
 def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
-    cfg = tiny_config(assets)
-    # One clip of each kind is enough here: frames sampled for training from `quiet`.
-    del cfg["clips"]["odd"]
-    cfg["content"]["images"] = "assets/content"
+    """profiles/kubernetes with S3: two variants mixed per frame, training frames sampled from the clip."""
+    cfg = small_config(assets)
+    cfg["variants"] = tiny_config(assets)["variants"]
+    cfg["clips"]["ntsc"]["variants"] = ["good", "weird"]
+    cfg["content"].update(clips=["ntsc"], clip_frames=2, size=32)
     return run_in_standin("fake_kubernetes.py", "kubernetes", "s3", cfg, assets, storage_emulators,
                           tmp_path_factory)
 
@@ -98,10 +113,11 @@ def test_workflow_finishes_in_pods(cloud_run, storage_emulators):  # noqa: F811
     s3 = s3_client(storage_emulators["s3"])
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]}
     for out in ["results/film.mp4", "results/models/scores.csv", "results/previews/variants.png",
-                "results/clips/ntsc.mp4", "results/models/lines/good.pt"]:
+                "results/clips/ntsc.mp4", "results/models/lines/weird.pt", "results/plans/ntsc.csv"]:
         assert f"{PREFIX}/{out}" in keys, out
-    # Folders a job uploaded (frames) were seen by the next job.
+    # Folders a job uploaded (frames, frames sampled for training) were seen by the next job.
     assert any(k.startswith(f"{PREFIX}/results/frames/ntsc/") for k in keys)
+    assert any(k.startswith(f"{PREFIX}/results/content/ntsc/train_") for k in keys)
     # Nothing was produced on the main process's disk (all through the bucket).
     assert not (wd / "results" / "film.mp4").exists()
     film = wd / "film.mp4"
@@ -155,14 +171,9 @@ def test_kubernetes_jobs_pip_installs_are_in_the_image(cloud_run):
 
 @pytest.fixture(scope="module")
 def batch_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
-    """profiles/googlebatch with Cloud Storage, on a smaller config (one model, one clip)."""
-    cfg = tiny_config(assets)
-    cfg["sketches"] = {"lines": cfg["sketches"]["lines"]}
-    cfg["variants"] = {"good": cfg["variants"]["good"]}
-    cfg["clips"] = {"ntsc": {**cfg["clips"]["ntsc"], "variants": ["good"]}}
-    cfg["content"] = {"images": "assets/content", "held_out": 1}
-    return run_in_standin("fake_googlebatch.py", "googlebatch", "gcs", cfg, assets, storage_emulators,
-                          tmp_path_factory)
+    """profiles/googlebatch with Cloud Storage, on the small config."""
+    return run_in_standin("fake_googlebatch.py", "googlebatch", "gcs", small_config(assets), assets,
+                          storage_emulators, tmp_path_factory)
 
 
 def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):  # noqa: F811
@@ -198,3 +209,37 @@ def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
     calls = pip_calls(jobs)
     assert any("boto3==" in c for c in calls)
     assert_the_image_provides(calls)
+
+
+@pytest.fixture(scope="module")
+def aws_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+    """profiles/aws-batch with S3, on the small config."""
+    return run_in_standin("fake_aws_batch.py", "aws-batch", "s3", small_config(assets), assets, storage_emulators,
+                          tmp_path_factory)
+
+
+def test_aws_batch_workflow_finishes_in_batch_jobs(aws_run, storage_emulators):  # noqa: F811
+    wd, jobs, r = aws_run
+    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(jobs)[-8000:]}"
+    s3 = s3_client(storage_emulators["s3"])
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]}
+    for out in ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"]:
+        assert f"{PREFIX}/{out}" in keys, out
+    assert not (wd / "results" / "film.mp4").exists()
+
+
+def test_aws_batch_gpu_rules_get_a_gpu(aws_run):
+    _, jobs, r = aws_run
+    specs = [json.loads(line) for line in (jobs / "jobs.jsonl").read_text().splitlines()]
+    rules = set()
+    for spec in specs:
+        rule = spec["command"][-1].split("--allowed-rules ")[1].split()[0]
+        rules.add(rule)
+        assert spec["image"] == CLOUD_ENV["SKETCHBOOK_IMAGE"] and spec["queue"] == "test-queue"
+        assert spec["timeout"] == 14400
+        if rule in {"train_model", "stylize_frames"}:
+            assert (spec["gpu"], spec["vcpu"], spec["memory"]) == (1, 8, 32768), spec
+        else:
+            assert spec["gpu"] == 0, spec
+    assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= rules
+    assert_the_image_provides(pip_calls(jobs))

@@ -79,11 +79,60 @@ def test_profile_is_commented_and_names_real_rules(name):
         assert f"snakemake-storage-plugin-{storage}" in REQUIREMENTS
 
 
+def profile_keys(name: str) -> set[str]:
+    """The options a profile sets (YTE's own keys left out, keys under a top-level `?if` included)."""
+    keys = set()
+    for key, value in profile_yaml(name).items():
+        if key.startswith("?if") and isinstance(value, dict):
+            keys |= set(value)
+        elif not key.startswith("__"):
+            keys.add(key)
+    return keys
+
+
 def test_default_profile_keys_are_left_to_it():
     """profiles/default/ is read on every run and wins on its keys: the others must not set them."""
-    own = set(profile_yaml("default"))
+    own = profile_keys("default")
+    assert {"cores", "retries", "resources", "show-failed-logs"} <= own
     for name in ["slurm", "kubernetes", "googlebatch", "aws-batch"]:
-        assert not own & set(profile_yaml(name)), name
+        assert not own & profile_keys(name), name
+
+
+def default_profile_definitions() -> dict:
+    namespace: dict = {}
+    for block in profile_yaml("default")["__definitions__"]:
+        exec(block, namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("argv, env, elsewhere", [
+    ([], {}, False),
+    (["--cores", "4", "-n"], {}, False),
+    (["--profile", "profiles/slurm"], {}, True),
+    (["--profile=profiles/kubernetes/"], {}, True),
+    (["--profile", "profiles/default"], {}, False),
+    ([], {"SNAKEMAKE_PROFILE": "profiles/aws-batch"}, True),
+    (["--executor", "slurm"], {}, True),
+    (["-e", "local"], {}, False),
+])
+def test_cores_all_only_for_local_runs(argv, env, elsewhere):
+    """`cores: all` would cap a cluster or cloud job's threads at this machine's core count."""
+    assert default_profile_definitions()["jobs_run_elsewhere"](argv, env) is elsewhere
+
+
+def test_aws_batch_vcpu_memory_pairs_are_accepted():
+    """snakemake-executor-plugin-aws-batch refuses some vCPU/memory pairs (a job's vCPUs: its threads)."""
+    from snakemake_executor_plugin_aws_batch.constant import VALID_RESOURCES_MAPPING
+
+    cfg = profile_yaml("aws-batch")
+    default_mem = int(cfg["default-resources"]["mem_mb"])
+    for smk in (REPO / "rules").glob("*.smk"):
+        for rule, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", smk.read_text(), re.M):
+            threads = int(m.group(1)) if (m := re.search(r"threads:\s*(\d+)", body)) else 1
+            mem = int(cfg.get("set-resources", {}).get(rule, {}).get("mem_mb", default_mem))
+            valid = VALID_RESOURCES_MAPPING.get(mem)
+            # A memory not in the table is lowered to the least valid one: only exact pairs are safe.
+            assert valid and threads in valid, f"{rule}: {threads} vCPU with {mem} MiB"
 
 
 def test_snakefile_survives_googlebatchs_heredoc():
