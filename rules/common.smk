@@ -29,7 +29,8 @@ SKETCHES = list(CFG["sketches"])
 VARIANTS = list(CFG["variants"])
 CLIPS = list(CFG["clips"])
 RENDER = sbconfig.render_defaults(CFG)
-# Content photos for training and for scoring: their files, or the folder itself (each job lists it).
+# Content photos for training and for scoring: their files, or in a cloud job where the folder is
+# not on disk, the folder itself (the job lists it).
 TRAIN_CONTENT, HELD_OUT_CONTENT = sbconfig.content_inputs(CFG)
 # Frames sampled from the clips named under content.clips (only those clips affect training).
 CONTENT_DIRS = expand("results/content/{clip}", clip=CFG["content"]["clips"])

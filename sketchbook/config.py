@@ -163,16 +163,20 @@ def content_split(cfg: dict) -> tuple[list[str], list[str]]:
 
 
 def content_inputs(cfg: dict) -> tuple[list[str], list[str]]:
-    """The content inputs of training and of scoring, without touching the disk.
+    """The content inputs of training and of scoring: (training images, held-out images).
 
-    A folder is the input of both (each job lists and splits it: :func:`sketchbook.content.content_files`);
-    a list of files is split here, so that training depends on its training images only.
+    A folder is listed and split here where it is on disk, so that each job depends on exactly its
+    images (editing one retrains). Where it is not (a cloud job, before Snakemake downloads its
+    inputs from the bucket), the folder itself is both inputs, and each job lists and splits it
+    the same way (:func:`sketchbook.content.content_files`).
     """
     images = cfg["content"].get("images")
     if images is None:
         return [], []
     if isinstance(images, str):
-        return [images], [images]
+        if not Path(images).is_dir():
+            return [images], [images]
+        images = [str(p) for p in list_images(images)]
     return split_held_out(images, cfg["content"]["held_out"])
 
 

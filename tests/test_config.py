@@ -112,8 +112,11 @@ def test_job_side_parse_needs_no_files(tmp_path, assets):
     with pytest.raises(ConfigError, match="in-the-bucket.png"):
         sbconfig.validate(c)  # the main process checks them
     cfg = sbconfig.validate(c, check_files=False)
-    # A folder is the input itself (the job lists it once downloaded).
+    # A folder not on disk is the input itself (the job lists it once downloaded) ...
     assert sbconfig.content_inputs(cfg) == ([str(tmp_path / "photos")], [str(tmp_path / "photos")])
+    # ... and its files where it is (each job depends on exactly its images).
+    cfg["content"]["images"] = str(assets / "content")
+    assert sbconfig.content_inputs(cfg) == sbconfig.content_split(cfg)
 
 
 def test_content_inputs_split_a_list_without_disk(tmp_path):

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 
@@ -177,6 +178,32 @@ def test_adding_a_clip_trains_nothing(run, assets):
         assert rule in out
     for rule in ["train_model", "sample_content", "score_models", "fetch_loss_network"]:
         assert rule not in out
+
+
+def test_editing_a_content_photo_retrains_only_what_uses_it(run):
+    """The content folder is listed into its files: a photo edited in place is seen."""
+    workdir, cfg = run
+    from sketchbook.content import list_images, split_held_out
+
+    train, held = split_held_out(list_images(cfg["content"]["images"]), cfg["content"]["held_out"])
+
+    def rules_after_editing(photo):
+        """What a dry run would re-run after the photo's bytes change (then put back as they were)."""
+        st, data = photo.stat(), photo.read_bytes()
+        photo.write_bytes(data + b"edited")
+        os.utime(photo, ns=(st.st_atime_ns, time.time_ns() + 10**12))  # newer than the outputs
+        try:
+            r = snakemake(workdir, "-n", "--quiet", "rules")
+        finally:
+            photo.write_bytes(data)
+            os.utime(photo, ns=(st.st_atime_ns, st.st_mtime_ns))
+        return r.stdout + r.stderr
+
+    out = rules_after_editing(train[0])
+    assert "train_model" in out and "score_models" in out, out
+    out = rules_after_editing(held[-1])
+    assert "score_models" in out and "preview_variants" in out
+    assert "train_model" not in out  # held-out photos only score
 
 
 def test_bad_inputs_give_one_clear_error(assets, tmp_path):
