@@ -1,9 +1,10 @@
 """Which content images a job uses: listing folders and the held-out split. No torch here.
 
-The config may name the content photos as a folder or as a list of files. A folder is listed by
-the job that uses it (training, scoring, previews), not when Snakemake parses the workflow: a
-cluster or cloud job parses the workflow again where the folder may not be on disk (in the
-bucket, until Snakemake downloads the job's inputs), so the folder itself is the rule's input.
+The config may name the content photos as a folder or as a list of files. Where the folder is on
+disk, the workflow lists it into files (:func:`sketchbook.config.content_inputs`); a cloud job
+parses the workflow again where it is not (it is in the bucket, until Snakemake downloads the
+job's inputs), and there the folder itself is the rule's input, listed and split by the job with
+the same functions (:func:`content_files`).
 """
 
 from __future__ import annotations
