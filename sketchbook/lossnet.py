@@ -285,13 +285,17 @@ class LossNetwork(nn.Module):
             p.requires_grad_(False)
         self.eval()
 
-    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:
+    def forward(self, x: torch.Tensor, upto: Optional[str] = None) -> dict[str, torch.Tensor]:
+        """The named ReLU outputs; with ``upto``, only the layers up to that one are computed."""
         h = normalize(x, self.convention)
         out: dict[str, torch.Tensor] = {}
+        stop = LAYERS[upto] if upto is not None else len(self.features) - 1
         for i, layer in enumerate(self.features):
             h = layer(h)
             if i in self.names:
                 out[self.names[i]] = h
+            if i >= stop:
+                break
         return out
 
 

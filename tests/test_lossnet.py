@@ -118,3 +118,14 @@ def test_torch_cache_is_used_before_onnx(monkeypatch, tmp_path):
     torch.save(vgg16(weights=None).state_dict(), path)
     r = lossnet.fetch_weights(tmp_path / "o.pt", tmp_path / "o.json", allow_download=False)
     assert r.convention == "torchvision" and "torchvision" in r.source
+
+
+def test_forward_upto_stops_early_with_the_same_features():
+    torch.manual_seed(0)
+    net = lossnet.LossNetwork(lossnet.vgg16_features(), "torchvision")
+    x = torch.rand(2, 3, 40, 48)
+    full = net(x)
+    part = net(x, upto="relu2_2")
+    assert list(part) == ["relu1_2", "relu2_2"]
+    for k in part:
+        assert torch.equal(part[k], full[k])
