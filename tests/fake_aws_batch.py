@@ -17,10 +17,7 @@ running them: tests/standin_image.py), give GPUs.
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
-import subprocess
 import sys
 import tempfile
 import uuid
@@ -28,7 +25,7 @@ import uuid
 from snakemake_executor_plugin_aws_batch import batch_client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from standin_image import job_env  # noqa: E402
+from standin_image import start_job  # noqa: E402
 
 JOBS_DIR = os.environ.get("FAKE_BATCH_JOBS", "")  # set from the command line below
 DEFINITIONS: dict[str, dict] = {}
@@ -52,24 +49,20 @@ class FakeBatch:
     def submit_job(self, jobName, jobQueue, jobDefinition):
         definition = DEFINITIONS[jobDefinition]
         container = definition["container"]
-        with open(os.path.join(JOBS_DIR, "jobs.jsonl"), "a") as f:
-            f.write(json.dumps({
-                "name": jobName,
-                "queue": jobQueue,
-                "vcpu": int(definition["requirements"]["VCPU"]),
-                "memory": int(definition["requirements"]["MEMORY"]),
-                "gpu": int(definition["requirements"].get("GPU", 0)),
-                "image": container["image"],
-                "timeout": definition["timeout"]["attemptDurationSeconds"],
-                "command": container["command"],
-            }) + "\n")
+        record = {
+            "queue": jobQueue,
+            "vcpu": int(definition["requirements"]["VCPU"]),
+            "memory": int(definition["requirements"]["MEMORY"]),
+            "gpu": int(definition["requirements"].get("GPU", 0)),
+            "image": container["image"],
+            "timeout": definition["timeout"]["attemptDurationSeconds"],
+            "command": container["command"],
+        }
         workdir = tempfile.mkdtemp(prefix="instance-", dir=JOBS_DIR)
-        env = job_env({**os.environ, **{e["name"]: e["value"] for e in container["environment"]}}, JOBS_DIR)
-        log = open(os.path.join(JOBS_DIR, f"{jobName}.log"), "w")
+        env = {e["name"]: e["value"] for e in container["environment"]}
         job_id = str(uuid.uuid4())
         JOBS[job_id] = {"name": jobName, "definition": jobDefinition,
-                        "proc": subprocess.Popen(container["command"], cwd=workdir, env=env, stdout=log,
-                                                 stderr=subprocess.STDOUT)}
+                        "proc": start_job(JOBS_DIR, jobName, record, container["command"], workdir, env)}
         return {"jobName": jobName, "jobId": job_id}
 
     def describe_jobs(self, jobs):
@@ -96,12 +89,6 @@ class FakeBatch:
         pass
 
 
-@atexit.register
-def _stop_jobs():
-    for job in JOBS.values():
-        if job["proc"].poll() is None:
-            job["proc"].kill()
-            job["proc"].wait()
 
 
 batch_client.BatchClient.initialize_batch_client = lambda self: FakeBatch()

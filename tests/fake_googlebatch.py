@@ -18,8 +18,6 @@ drivers.
 
 from __future__ import annotations
 
-import atexit
-import json
 import os
 import shlex
 import subprocess
@@ -32,7 +30,7 @@ from google.cloud import batch_v1
 from google.cloud import logging as cloud_logging
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from standin_image import job_env  # noqa: E402
+from standin_image import start_job  # noqa: E402
 
 JOBS_DIR = os.environ.get("FAKE_BATCH_JOBS", "")  # set from the command line below
 JOBS: dict[str, subprocess.Popen] = {}
@@ -60,24 +58,19 @@ class BatchServiceClient:
                 cmd = [c.entrypoint] + [a.replace("/tmp/workdir", workdir) for a in c.commands]
                 steps.append(f"cd {shlex.quote(workdir)} && " + " ".join(map(shlex.quote, cmd)))
             # (barriers: the steps run one after the other anyway)
-        with open(os.path.join(JOBS_DIR, "jobs.jsonl"), "a") as f:
-            f.write(json.dumps({
-                "name": request.job_id,
-                "machine_type": policy.machine_type,
-                "accelerators": [[a.type_, a.count] for a in policy.accelerators],
-                "image": job.task_groups[0].task_spec.runnables[-1].container.image_uri,
-                "max_retry_count": task.max_retry_count,
-                "steps": steps,
-            }) + "\n")
+        record = {
+            "machine_type": policy.machine_type,
+            "accelerators": [[a.type_, a.count] for a in policy.accelerators],
+            "image": task.runnables[-1].container.image_uri,
+            "max_retry_count": task.max_retry_count,
+            "steps": steps,
+        }
         # A failing runnable fails the task, as in Batch.
         driver = os.path.join(workdir, "..", f"{request.job_id}.sh")
         with open(driver, "w") as f:
             f.write("set -e\n" + "\n".join(f"bash -c {shlex.quote(s)}" for s in steps) + "\n")
-        log_path = os.path.join(JOBS_DIR, f"{request.job_id}.log")
-        env = job_env({**os.environ, **container_env}, JOBS_DIR)
-        JOBS[name] = subprocess.Popen(["bash", driver], cwd=workdir, env=env,
-                                      stdout=open(log_path, "w"), stderr=subprocess.STDOUT)
-        LOGS[uid] = log_path
+        JOBS[name] = start_job(JOBS_DIR, request.job_id, record, ["bash", driver], workdir, container_env)
+        LOGS[uid] = os.path.join(JOBS_DIR, f"{request.job_id}.log")
         return batch_v1.Job(name=name, uid=uid)
 
     def get_job(self, request):
@@ -108,12 +101,6 @@ class LoggingClient:
             return [types.SimpleNamespace(payload=line.rstrip("\n")) for line in f]
 
 
-@atexit.register
-def _stop_jobs():
-    for proc in JOBS.values():
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 batch_v1.BatchServiceClient = BatchServiceClient

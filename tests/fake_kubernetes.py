@@ -7,7 +7,7 @@ replaces the client's two API classes (and kubeconfig loading) with a stand-in t
 Job's container command as a local process, in its own empty folder under PODS_DIR, with the
 Job's environment (secrets included). Nothing is shared with the main process but the storage
 (the bucket), as in a real cluster. Each pod's spec (name, resources, tolerations, command) is
-appended to PODS_DIR/pods.jsonl and its output goes to PODS_DIR/NAME.log.
+appended to PODS_DIR/jobs.jsonl and its output goes to PODS_DIR/NAME.log.
 
 What a real cluster does and this does not: pull the container image (pods use this Python and
 record the `pip install` of the storage plugins that Snakemake puts before each job instead of
@@ -16,9 +16,7 @@ running it: tests/standin_image.py), schedule on GPU nodes, enforce the resource
 
 from __future__ import annotations
 
-import atexit
 import base64
-import json
 import os
 import subprocess
 import sys
@@ -30,7 +28,7 @@ import kubernetes.client.rest
 import kubernetes.config
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from standin_image import job_env  # noqa: E402
+from standin_image import start_job  # noqa: E402
 
 PODS_DIR = os.environ.get("FAKE_K8S_PODS", "")  # set from the command line below
 SECRETS: dict[str, dict[str, str]] = {}
@@ -78,7 +76,7 @@ class BatchV1Api:
                     status=422, reason=f"Job {name} is invalid: spec.template.spec.containers[0].resources."
                                        f"limits: Required value: Limit must be set for non overcommitable "
                                        f"resources ({res})")
-        env = job_env(dict(os.environ), PODS_DIR)
+        env = {}
         for e in container.env or []:
             if e.value_from is not None:
                 ref = e.value_from.secret_key_ref
@@ -86,17 +84,14 @@ class BatchV1Api:
             else:
                 env[e.name] = e.value
         command = list(container.command) + list(container.args)
-        with open(os.path.join(PODS_DIR, "pods.jsonl"), "a") as f:
-            f.write(json.dumps({
-                "name": name,
-                "requests": dict(container.resources.requests or {}),
-                "limits": dict(container.resources.limits or {}),
-                "tolerations": [t.key for t in spec.tolerations or []],
-                "command": command,
-            }) + "\n")
+        record = {
+            "requests": dict(container.resources.requests or {}),
+            "limits": dict(container.resources.limits or {}),
+            "tolerations": [t.key for t in spec.tolerations or []],
+            "command": command,
+        }
         workdir = tempfile.mkdtemp(prefix="pod-", dir=PODS_DIR)
-        log = open(os.path.join(PODS_DIR, f"{name}.log"), "w")
-        PODS[name] = subprocess.Popen(command, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+        PODS[name] = start_job(PODS_DIR, name, record, command, workdir, env)
         return body
 
     def read_namespaced_job_status(self, name, namespace):
@@ -107,12 +102,6 @@ class BatchV1Api:
         pass
 
 
-@atexit.register
-def _stop_pods():
-    for proc in PODS.values():
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 kubernetes.config.load_kube_config = lambda *args, **kwargs: None

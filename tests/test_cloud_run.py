@@ -103,55 +103,73 @@ def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
                           tmp_path_factory)
 
 
-def pod_specs(pods: Path) -> list[dict]:
-    return [json.loads(line) for line in (pods / "pods.jsonl").read_text().splitlines()]
+def job_specs(jobs: Path) -> list[tuple[str, dict]]:
+    """(rule, recorded request) of every job a stand-in started: the Snakemake command in the
+    request names its rule."""
+    specs = [json.loads(line) for line in (jobs / "jobs.jsonl").read_text().splitlines()]
+    return [(re.search(r"--allowed-rules (\w+)", json.dumps(spec)).group(1), spec) for spec in specs]
+
+
+def bucket_keys(storage: str, emulators: dict) -> set[str]:
+    """Every object under PREFIX in the test bucket."""
+    if storage == "s3":
+        found = s3_client(emulators["s3"]).list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]
+        return {o["Key"] for o in found}
+    os.environ["STORAGE_EMULATOR_HOST"] = emulators["gcs"]
+    try:
+        from google.cloud import storage as gcs
+
+        return {b.name for b in gcs.Client(project="test").bucket(BUCKET).list_blobs(prefix=PREFIX)}
+    finally:
+        del os.environ["STORAGE_EMULATOR_HOST"]
+
+
+def assert_finished_in_the_bucket(run: tuple, storage: str, emulators: dict, outputs: list[str]) -> set[str]:
+    """The run succeeded, its outputs are in the bucket and none on the main process's disk."""
+    wd, jobs, r = run
+    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(jobs)[-8000:]}"
+    keys = bucket_keys(storage, emulators)
+    for out in outputs:
+        assert f"{PREFIX}/{out}" in keys, out
+    assert not (wd / "results" / "film.mp4").exists()
+    return keys
 
 
 def test_workflow_finishes_in_pods(cloud_run, storage_emulators):  # noqa: F811
-    wd, pods, r = cloud_run
-    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(pods)[-8000:]}"
-    s3 = s3_client(storage_emulators["s3"])
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]}
-    for out in ["results/film.mp4", "results/models/scores.csv", "results/previews/variants.png",
-                "results/clips/ntsc.mp4", "results/models/lines/weird.pt", "results/plans/ntsc.csv"]:
-        assert f"{PREFIX}/{out}" in keys, out
+    keys = assert_finished_in_the_bucket(
+        cloud_run, "s3", storage_emulators,
+        ["results/film.mp4", "results/models/scores.csv", "results/previews/variants.png",
+         "results/clips/ntsc.mp4", "results/models/lines/weird.pt", "results/plans/ntsc.csv"])
     # Folders a job uploaded (frames, frames sampled for training) were seen by the next job.
     assert any(k.startswith(f"{PREFIX}/results/frames/ntsc/") for k in keys)
     assert any(k.startswith(f"{PREFIX}/results/content/ntsc/train_") for k in keys)
-    # Nothing was produced on the main process's disk (all through the bucket).
-    assert not (wd / "results" / "film.mp4").exists()
-    film = wd / "film.mp4"
-    s3.download_file(BUCKET, f"{PREFIX}/results/film.mp4", str(film))
+    film = cloud_run[0] / "film.mp4"
+    s3_client(storage_emulators["s3"]).download_file(BUCKET, f"{PREFIX}/results/film.mp4", str(film))
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(film)],
                                       capture_output=True, text=True, check=True).stdout)
     assert {s["codec_type"] for s in probe["streams"]} == {"video", "audio"}
 
 
 def test_jobs_ran_as_pods_with_gpu_requests(cloud_run):
-    _, pods, r = cloud_run
-    specs = pod_specs(pods)
-    by_rule = {}
-    for spec in specs:
-        by_rule.setdefault(spec["command"][-1].split("--allowed-rules ")[1].split()[0], []).append(spec)
-    assert {"train_model", "stylize_frames", "extract_frames", "encode_clip", "join_film"} <= set(by_rule)
-    assert "fetch_loss_network" not in by_rule  # a local rule: runs in the main process
-    for rule, specs_ in by_rule.items():
-        for spec in specs_:
-            gpu = spec["requests"].get("nvidia.com/gpu"), spec["limits"].get("nvidia.com/gpu")
-            if rule in {"train_model", "stylize_frames"}:
-                assert gpu == ("1", "1") and "nvidia.com/gpu" in spec["tolerations"], spec
-            else:
-                assert gpu == (None, None), spec
-    # Each pod parsed the workflow from the sources in the bucket, in its own empty folder.
-    for spec in specs:
+    specs = job_specs(cloud_run[1])
+    rules = {rule for rule, _ in specs}
+    assert {"train_model", "stylize_frames", "extract_frames", "encode_clip", "join_film"} <= rules
+    assert "fetch_loss_network" not in rules  # a local rule: runs in the main process
+    for rule, spec in specs:
+        gpu = spec["requests"].get("nvidia.com/gpu"), spec["limits"].get("nvidia.com/gpu")
+        if rule in {"train_model", "stylize_frames"}:
+            assert gpu == ("1", "1") and "nvidia.com/gpu" in spec["tolerations"], spec
+        else:
+            assert gpu == (None, None), spec
+        # Each pod parsed the workflow from the sources in the bucket, in its own empty folder.
         assert "--deploy-sources" in spec["command"][-1] and "--mode 'remote'" in spec["command"][-1]
 
 
 def assert_the_image_provides(calls: list[str]) -> None:
     """Every `pip install` a job asked for is answered by the Dockerfile's wheelhouse."""
     dockerfile = (REPO / "Dockerfile").read_text()
-    wheeled = set(re.findall(r"pip wheel [^\n]*?((?:\s+[\w.-]+==[\w.]+)+)\s*$", dockerfile, re.M)[0].split()) \
-        if re.search(r"pip wheel [^\n]*==", dockerfile) else set()
+    wheeled = {pin for line in re.findall(r"^RUN pip wheel .*$", dockerfile, re.M)
+               for pin in re.findall(r"[\w.-]+==[\w.]+", line)}
     assert calls, "the executor puts pip installs into every job"
     for call in calls:
         args = shlex.split(call)[2:]  # after "pip install"
@@ -177,36 +195,22 @@ def batch_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
 
 
 def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):  # noqa: F811
-    wd, jobs, r = batch_run
-    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(jobs)[-8000:]}"
-    os.environ["STORAGE_EMULATOR_HOST"] = storage_emulators["gcs"]
-    try:
-        from google.cloud import storage
-
-        names = {b.name for b in storage.Client(project="test").bucket(BUCKET).list_blobs(prefix=PREFIX)}
-    finally:
-        del os.environ["STORAGE_EMULATOR_HOST"]
-    for out in ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"]:
-        assert f"{PREFIX}/{out}" in names, out
-    assert not (wd / "results" / "film.mp4").exists()
+    assert_finished_in_the_bucket(batch_run, "gcs", storage_emulators,
+                                  ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"])
 
 
 def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
-    _, jobs, r = batch_run
-    specs = [json.loads(line) for line in (jobs / "jobs.jsonl").read_text().splitlines()]
-    rules = set()
-    for spec in specs:
-        rule = spec["steps"][0].split("--allowed-rules ")[1].split()[0]
-        rules.add(rule)
+    specs = job_specs(batch_run[1])
+    for rule, spec in specs:
         assert spec["image"] == CLOUD_ENV["SKETCHBOOK_IMAGE"]
         assert spec["max_retry_count"] == 0  # Snakemake retries, not Batch as well
         if rule in {"train_model", "stylize_frames"}:
             assert spec["accelerators"] == [["nvidia-tesla-t4", 1]] and spec["machine_type"] == "n1-standard-8"
         else:
             assert spec["accelerators"] == [] and spec["machine_type"] == "e2-standard-4"
-    assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= rules
+    assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= {rule for rule, _ in specs}
     # Its entrypoint ends with pip installs of its own, which the image must answer (Dockerfile).
-    calls = pip_calls(jobs)
+    calls = pip_calls(batch_run[1])
     assert any("boto3==" in c for c in calls)
     assert_the_image_provides(calls)
 
@@ -219,27 +223,18 @@ def aws_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
 
 
 def test_aws_batch_workflow_finishes_in_batch_jobs(aws_run, storage_emulators):  # noqa: F811
-    wd, jobs, r = aws_run
-    assert r.returncode == 0, f"{r.stderr[-6000:]}\n{job_logs(jobs)[-8000:]}"
-    s3 = s3_client(storage_emulators["s3"])
-    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET, Prefix=PREFIX)["Contents"]}
-    for out in ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"]:
-        assert f"{PREFIX}/{out}" in keys, out
-    assert not (wd / "results" / "film.mp4").exists()
+    assert_finished_in_the_bucket(aws_run, "s3", storage_emulators,
+                                  ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"])
 
 
 def test_aws_batch_gpu_rules_get_a_gpu(aws_run):
-    _, jobs, r = aws_run
-    specs = [json.loads(line) for line in (jobs / "jobs.jsonl").read_text().splitlines()]
-    rules = set()
-    for spec in specs:
-        rule = spec["command"][-1].split("--allowed-rules ")[1].split()[0]
-        rules.add(rule)
+    specs = job_specs(aws_run[1])
+    for rule, spec in specs:
         assert spec["image"] == CLOUD_ENV["SKETCHBOOK_IMAGE"] and spec["queue"] == "test-queue"
         assert spec["timeout"] == 14400
         if rule in {"train_model", "stylize_frames"}:
             assert (spec["gpu"], spec["vcpu"], spec["memory"]) == (1, 8, 32768), spec
         else:
             assert spec["gpu"] == 0, spec
-    assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= rules
-    assert_the_image_provides(pip_calls(jobs))
+    assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= {rule for rule, _ in specs}
+    assert_the_image_provides(pip_calls(aws_run[1]))
