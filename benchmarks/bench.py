@@ -47,7 +47,8 @@ def make_frames(folder: Path, n: int, w: int, h: int) -> list[str]:
     import torch
     from torch.nn import functional as F
 
-    from sketchbook.images import list_images, load_rgb, write_frame
+    from sketchbook.content import list_images
+    from sketchbook.images import load_rgb, write_frame
 
     folder.mkdir(parents=True, exist_ok=True)
     photos = list_images(REPO / "demo/content")
@@ -234,7 +235,8 @@ def worker_train(a: dict) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
-    from sketchbook.images import list_images, load_rgb
+    from sketchbook.content import list_images
+    from sketchbook.images import load_rgb
     from sketchbook.lossnet import LossNetwork, load_loss_network, vgg16_features
     from sketchbook.network import TransformerNet
     from sketchbook.precision import autocast, resolve_precision

@@ -16,9 +16,7 @@ from .errors import InputFileError
 warnings.filterwarnings("ignore", message="The image decoding and encoding", category=DeprecationWarning)
 
 # torchvision is imported where it is used, not here: importing it pulls in torch._dynamo (about
-# 2 s), and this module is imported by the config, i.e. by every Snakemake invocation and job.
-
-from .content import IMAGE_SUFFIXES, content_files, list_images  # noqa: F401  (re-exported)
+# 2 s), paid only by the jobs that call a function needing it.
 
 
 def load_rgb(path: Path | str, what: str = "image") -> torch.Tensor:

@@ -8,7 +8,7 @@ from typing import Mapping, Sequence
 import pandas as pd
 import torch
 
-from .images import load_rgb, resize_short_side, to_gray
+from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .precision import autocast
 from .stylize import load_model
@@ -60,7 +60,7 @@ def score_models(
             x = im[None].to(device)
             y = model(x).float()
             _, l = loss(y, x, "fp32")
-            lum = to_gray(y)[:, 0].flatten()
+            lum = luminance(y).flatten()
             acc["content"] += l.content
             acc["style"] += l.style
             acc["tv"] += l.tv
