@@ -30,20 +30,13 @@ import yaml
 
 from conftest import REPO
 from standin_image import pip_calls
-from test_profiles import BUCKET, CLOUD_ENV, storage_emulators, upload  # noqa: F401  (fixture)
+from test_profiles import BUCKET, CLOUD_ENV, s3_client, storage_emulators, upload  # noqa: F401  (fixture)
 from test_workflow import tiny_config
 
 PREFIX = "cloud-run"
 REQUIREMENTS_TEXT = (REPO / "requirements.txt").read_text()
 # The workflow's own files: what a user's clone holds in git (the assets are not in it).
 WORKFLOW = ["Snakefile", "rules", "scripts", "sketchbook", "envs", "profiles", "pyproject.toml"]
-
-
-def s3_client(endpoint: str):
-    import boto3
-
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
 
 
 def small_config(assets: Path) -> dict:

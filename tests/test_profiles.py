@@ -402,13 +402,18 @@ def test_cloud_profile_names_what_is_missing(local_dry_runs):
     assert "set SKETCHBOOK_IMAGE for this profile" in out
 
 
+def s3_client(endpoint: str):
+    """A client of the local S3 endpoint (moto)."""
+    import boto3
+
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="test", aws_secret_access_key="test")
+
+
 def upload(workdir: Path, provider: str, endpoint: str, prefix: str) -> None:
     files = [p for p in (workdir / "assets").rglob("*") if p.is_file()]
     if provider == "s3":
-        import boto3
-
-        s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                          aws_access_key_id="test", aws_secret_access_key="test")
+        s3 = s3_client(endpoint)
         s3.create_bucket(Bucket=BUCKET)
         for p in files:
             s3.upload_file(str(p), BUCKET, f"{prefix}/{p.relative_to(workdir)}")
