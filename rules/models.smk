@@ -85,6 +85,8 @@ rule score_models:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         settings=score_settings,
         held_out=CFG["content"]["held_out"],
+        grayscale=RENDER["grayscale"],
+        levels=RENDER["levels"],
         code_version=CODE_VERSIONS["score_models"],
     threads: 8
     log:

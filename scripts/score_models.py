@@ -22,7 +22,8 @@ def main(smk):
                              smk.params.held_out)
     if not held_out:
         raise SketchbookError("no held-out images to score on: set content.held_out to 1 or more")
-    df = score_models(models, sketches, settings, held_out, lossnet, device)
+    df = score_models(models, sketches, settings, held_out, lossnet, device,
+                      grayscale=smk.params.grayscale, levels=smk.params.levels)
     out = Path(smk.output[0])
     tmp = out.with_name(out.name + ".tmp")
     df.to_csv(tmp, index=False, float_format="%.6g")

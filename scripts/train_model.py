@@ -8,9 +8,12 @@ import torch
 
 from sketchbook.entry import run
 from sketchbook.content import content_files
+from sketchbook.fidelity import hand_summary
+from sketchbook.images import load_rgb, resize_short_side, to_uint8
 from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
+from sketchbook.stylize import load_model, stylize_batch
 from sketchbook.train import TrainSettings, train
 
 
@@ -33,6 +36,11 @@ def main(smk):
     res = train(settings, Path(smk.input.sketch), content, lossnet,
                 model, Path(smk.output.losses), device, precision, progress=log.info, checkpoint=ckpt)
     plot_losses(smk.output.losses, smk.output.curve, f"{sketch} / {variant}")
+    # The hand it draws (sketchbook.fidelity): its grayscale renders of the training photos
+    # against its sketch; the scores table compares it with the other sketches.
+    net = load_model(model, device)
+    renders = [stylize_batch(net, to_uint8(resize_short_side(load_rgb(p), 2 * settings.image_size))[None],
+                             device, "fp32", True, True)[0].float() / 255 for p in content[:8]]
     write_card(smk.output.card, {
         "sketch": sketch, "variant": variant, "sketch_image": str(smk.input.sketch),
         "settings": settings.to_dict(),
@@ -41,7 +49,9 @@ def main(smk):
         "steps": res.steps, "resumed_from_step": res.resumed_from,
         "seconds": round(res.seconds, 1), "seconds_per_step": round(res.seconds / max(1, res.steps), 4),
         "final_losses": {"content": res.final.content, "style": res.final.style, "tv": res.final.tv,
+                         "tone": res.final.tone,
                          "total": res.final.total},
+        "hand": hand_summary(renders, load_rgb(smk.input.sketch, "sketch")),
         "precision": precision, "device": str(device),
         "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
         "torch": torch.__version__, "code_version": smk.params.code_version,

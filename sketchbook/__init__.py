@@ -10,8 +10,8 @@ __version__ = "0.1.0"
 CODE_VERSIONS = {
     "fetch_loss_network": "1",
     "sample_content": "1",
-    "train_model": "2",
-    "score_models": "1",
+    "train_model": "3",
+    "score_models": "2",
     "preview_variants": "1",
     "extract_frames": "1",
     "plan_frames": "1",

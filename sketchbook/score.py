@@ -8,14 +8,15 @@ from typing import Mapping, Sequence
 import pandas as pd
 import torch
 
-from .images import load_rgb, luminance, resize_short_side
+from . import fidelity
+from .images import load_rgb, luminance, resize_short_side, to_uint8
 from .lossnet import LossNetwork
-from .precision import autocast
-from .stylize import load_model
+from .stylize import load_model, stylize_batch
 from .train import StyleLoss, TrainSettings
 
 #: The columns of ``results/models/scores.csv``.
-COLUMNS = ["sketch", "variant", "rank", "label", "score", "style_loss", "content_loss", "tv", "ink", "paper",
+COLUMNS = ["sketch", "variant", "rank", "label", "score", "own_other", "nearest_other", "hand_distance",
+           "edge_corr", "style_loss", "content_loss", "tv", "ink", "paper",
            "iterations", "style_weight", "content_weight", "tv_weight", "seed"]
 
 
@@ -35,6 +36,8 @@ def score_models(
     lossnet: LossNetwork,
     device: torch.device,
     size: int = 256,
+    grayscale: bool = True,
+    levels: bool = True,
 ) -> pd.DataFrame:
     """Score each (sketch, variant) model on the held-out images.
 
@@ -44,22 +47,33 @@ def score_models(
     ``rank`` 1 is the best of its sketch, ``label`` names it as the seed did). ``ink`` is the share of dark pixels (< 0.5) in the
     output, ``paper`` the mean brightness of its brightest half: a drawing on white has paper
     near 1.
+
+    Fidelity (:mod:`sketchbook.fidelity`, descriptors no training loss uses), on the renders of
+    the same images as the film would show them (``grayscale``, ``levels``): ``hand_distance``
+    to the model's own sketch, ``own_other`` = that over the distance to the nearest other
+    sketch (``nearest_other``; below 1: closer to its own; empty with a single sketch), and
+    ``edge_corr``, the correlation of the render's blurred edges with the image's (structure kept).
     """
     yard = TrainSettings()
     images = [resize_short_side(load_rgb(p, "held-out image"), size) for p in held_out]
     rows = []
     style_cache: dict[str, StyleLoss] = {}
+    hands = fidelity.SketchDescriptors({s: load_rgb(p, "sketch") for s, p in sketches.items()})
     for (sketch, variant), path in models.items():
         if sketch not in style_cache:
             style = resize_short_side(load_rgb(sketches[sketch], "sketch"), yard.style_size).to(device)
             style_cache[sketch] = StyleLoss(lossnet, style, yard)
         loss = style_cache[sketch]
         model = load_model(path, device)
-        acc = {"content": 0.0, "style": 0.0, "tv": 0.0, "ink": 0.0, "paper": 0.0}
+        acc = {"content": 0.0, "style": 0.0, "tv": 0.0, "ink": 0.0, "paper": 0.0, "edge": 0.0}
+        renders = []
         for im in images:
             x = im[None].to(device)
             y = model(x).float()
             _, l = loss(y, x, "fp32")
+            render = stylize_batch(model, to_uint8(im)[None], device, "fp32", grayscale, levels)[0]
+            renders.append(render.float().div_(255))
+            acc["edge"] += fidelity.edge_correlation(im, renders[-1])
             lum = luminance(y).flatten()
             acc["content"] += l.content
             acc["style"] += l.style
@@ -68,8 +82,12 @@ def score_models(
             acc["paper"] += float(lum.sort().values[lum.numel() // 2:].mean())
         n = max(1, len(images))
         s = settings[(sketch, variant)]
+        dists = fidelity.distances_to_sketches(renders, hands)
+        ratio, nearest = fidelity.own_other(dists, sketch)
         rows.append({
             "sketch": sketch, "variant": variant,
+            "own_other": ratio, "nearest_other": nearest, "hand_distance": dists[sketch],
+            "edge_corr": acc["edge"] / n,
             "style_loss": acc["style"] / n, "content_loss": acc["content"] / n, "tv": acc["tv"] / n,
             "ink": acc["ink"] / n, "paper": acc["paper"] / n,
             "iterations": s["iterations"], "style_weight": s["style_weight"],

@@ -29,7 +29,11 @@ class TrainSettings:
     n_residual: int = 5
     precision: str = "auto"
     content_layer: str = "relu2_2"
-    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3")
+    #: One weight per style layer (multiplies style_weight); empty: 1 for every layer.
+    style_layer_weights: tuple[float, ...] = ()
+    #: Weight of the tonal term: the output's sorted luminance against the sketch's quantiles.
+    tone_weight: float = 0.0
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
@@ -38,11 +42,23 @@ class TrainSettings:
         if unknown:
             raise ConfigError(f"unknown training setting(s): {', '.join(sorted(unknown))}")
         d = dict(d)
-        if "style_layers" in d:
-            d["style_layers"] = tuple(d["style_layers"])
-        return cls(**d)
+        for key in ("style_layers", "style_layer_weights"):
+            if key in d:
+                d[key] = tuple(d[key])
+        out = cls(**d)
+        if out.style_layer_weights and len(out.style_layer_weights) != len(out.style_layers):
+            raise ConfigError(
+                f"style_layer_weights has {len(out.style_layer_weights)} value(s) for "
+                f"{len(out.style_layers)} style layer(s) ({', '.join(out.style_layers)})")
+        return out
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["style_layers"] = list(self.style_layers)
+        d["style_layer_weights"] = [float(w) for w in self.style_layer_weights]
         return d
+
+    def layer_weights(self) -> dict[str, float]:
+        """Each style layer's weight (before style_weight)."""
+        ws = self.style_layer_weights or (1.0,) * len(self.style_layers)
+        return dict(zip(self.style_layers, (float(w) for w in ws)))

@@ -79,6 +79,7 @@ class Losses:
     style: float
     tv: float
     total: float
+    tone: float = 0.0
 
 
 class StyleLoss:
@@ -90,9 +91,12 @@ class StyleLoss:
         for layer in [settings.content_layer, *settings.style_layers]:
             if layer not in lossnet.names.values():
                 raise ConfigError(f"unknown VGG16 layer {layer!r}; choose from {sorted(lossnet.names.values())}")
+        self.layer_weights = settings.layer_weights()
         with torch.no_grad():
             feats = lossnet(style[None].float())
             self.grams = {k: gram_matrix(feats[k]) for k in settings.style_layers}
+            # The sketch's luminance, sorted: the tonal term's target (ink against paper).
+            self.tones = luminance(style.float()).flatten().sort().values
 
     def __call__(self, out: torch.Tensor, content: torch.Tensor, prec: str) -> tuple[torch.Tensor, Losses]:
         s = self.s
@@ -103,11 +107,26 @@ class StyleLoss:
                 # the layers after it are about 14% of a training step's FLOPs.
                 fc = self.net(content, upto=s.content_layer)
         c_loss = F.mse_loss(fo[s.content_layer].float(), fc[s.content_layer].float())
-        st_loss = sum(F.mse_loss(gram_matrix(fo[k]), self.grams[k].expand(out.shape[0], -1, -1))
+        st_loss = sum(self.layer_weights[k] * F.mse_loss(gram_matrix(fo[k]), self.grams[k].expand(out.shape[0], -1, -1))
                       for k in s.style_layers)
         tv = total_variation(out.float())
+        tone = tone_loss(out.float(), self.tones)
         total = s.content_weight * c_loss + s.style_weight * st_loss + s.tv_weight * tv
-        return total, Losses(c_loss.item(), st_loss.item(), tv.item(), total.item())
+        if s.tone_weight:
+            total = total + s.tone_weight * tone
+        return total, Losses(c_loss.item(), st_loss.item(), tv.item(), total.item(), tone.item())
+
+
+def tone_loss(out: torch.Tensor, tones: torch.Tensor) -> torch.Tensor:
+    """The tonal term (a 1-D optimal transport, as Risser et al.'s histogram loss): each output's
+    sorted luminance against the sketch's luminance at the same quantiles, mean squared.
+
+    It asks for the sketch's share of ink, paper and greys, wherever the network puts them."""
+    lum = luminance(out).flatten(1)
+    n = lum.shape[1]
+    idx = torch.linspace(0, tones.numel() - 1, n, device=tones.device).round().long()
+    target = tones[idx].to(lum)
+    return F.mse_loss(lum.sort(dim=1).values, target.expand_as(lum))
 
 
 def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) -> None:
@@ -122,7 +141,7 @@ def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) 
 
 
 CHECKPOINT_FORMAT = "sketchbook-checkpoint/1"
-LOSS_COLUMNS = ["step", "content", "style", "tv", "total", "seconds"]
+LOSS_COLUMNS = ["step", "content", "style", "tv", "tone", "total", "seconds"]
 
 
 @dataclass
@@ -176,6 +195,7 @@ def train(
     checkpoint: Optional[Path] = None,
     checkpoint_every: int = 0,
     checkpoint_seconds: float = 30.0,
+    on_step: Optional[Callable[[int, TransformerNet], None]] = None,
 ) -> TrainResult:
     """Train one model; write its weights and a loss-per-step CSV.
 
@@ -183,6 +203,7 @@ def train(
     every ``checkpoint_every`` steps (or every ``checkpoint_seconds``); a run that finds a
     checkpoint made with the same settings continues from its step, and gives the same model as
     an uninterrupted run. The checkpoint is removed once the model is written.
+    ``on_step(step, model)`` is called after every step (the benchmark snapshots models with it).
     """
     s = settings
     torch.manual_seed(s.seed)
@@ -219,7 +240,7 @@ def train(
         scaler.step(opt)
         scaler.update()
         elapsed = time.perf_counter() - t0
-        rows.append([step, last.content, last.style, last.tv, last.total, elapsed])
+        rows.append([step, last.content, last.style, last.tv, last.tone, last.total, elapsed])
         if step % log_every == 0 or step == s.iterations:
             eta = (elapsed - elapsed0) / (step - start) * (s.iterations - step)
             progress(f"step {step}/{s.iterations} ({100 * step // s.iterations}%) "
@@ -227,12 +248,14 @@ def train(
                      f"| {(elapsed - elapsed0) / (step - start):.3f} s/step, ETA {eta:.0f} s")
         due = (checkpoint_every and step % checkpoint_every == 0) or (
             not checkpoint_every and time.perf_counter() - last_ckpt >= checkpoint_seconds)
+        if on_step is not None:
+            on_step(step, model)
         if checkpoint is not None and due and step < s.iterations:
             _save_checkpoint(checkpoint, s, step, model, opt, sampler, rows, elapsed)
             last_ckpt = time.perf_counter()
     if last is None:  # resumed at the very end
         r = rows[-1]
-        last = Losses(r[1], r[2], r[3], r[4])
+        last = Losses(r[1], r[2], r[3], r[5], r[4])
     write_losses(rows, out_losses)
     out_model.parent.mkdir(parents=True, exist_ok=True)
     levels = ink_levels(model, contents, s.image_size * 2, device)
@@ -240,7 +263,7 @@ def train(
     save_model(model, out_model, {"settings": s.to_dict(), "precision": precision, "levels": list(levels)})
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
-    return TrainResult(last, s.iterations, float(rows[-1][5]) if rows else 0.0, start)
+    return TrainResult(last, s.iterations, float(rows[-1][-1]) if rows else 0.0, start)
 
 
 #: Percentiles of the output's luminance taken as ink black and paper white (see ink_levels).
@@ -281,5 +304,5 @@ def write_losses(rows: Sequence[Sequence[float]], path: Path) -> None:
         w = csv.writer(fh)
         w.writerow(LOSS_COLUMNS)
         for r in rows:
-            w.writerow([int(r[0]), *(f"{v:.6g}" for v in r[1:5]), f"{r[5]:.3f}"])
+            w.writerow([int(r[0]), *(f"{v:.6g}" for v in r[1:-1]), f"{r[-1]:.3f}"])
     os.replace(tmp, path)

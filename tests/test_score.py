@@ -34,3 +34,19 @@ def test_scores_table_ranks_variants_per_sketch(assets, tmp_path):
     assert df[df["sketch"] == "b"]["rank"].tolist() == [1]
     assert ((df["paper"] >= 0) & (df["paper"] <= 1) & (df["ink"] >= 0) & (df["ink"] <= 1)).all()
     assert df["seed"].tolist() != [0, 0, 0, 0]
+    # fidelity: each model against its own sketch and the nearest other
+    assert set(df[df["sketch"] == "a"]["nearest_other"]) == {"b"}
+    assert set(df[df["sketch"] == "b"]["nearest_other"]) == {"a"}
+    assert (df["own_other"] > 0).all() and (df["hand_distance"] > 0).all()
+    assert ((df["edge_corr"] >= -1) & (df["edge_corr"] <= 1)).all()
+
+
+def test_single_sketch_has_no_own_other(assets, tmp_path):
+    sd, conv, _ = lossnet.random_weights(0)
+    feats = lossnet.vgg16_features()
+    feats.load_state_dict(sd)
+    path = tmp_path / "m.pt"
+    save_model(TransformerNet(8, 1), path)
+    df = score_models({("a", "good"): path}, {"a": assets / "lines.png"}, {("a", "good"): TrainSettings().to_dict()},
+                      [assets / "content" / "photo2.png"], LossNetwork(feats, conv), torch.device("cpu"), size=48)
+    assert df["own_other"].isna().all() and df["nearest_other"].tolist() == [""]

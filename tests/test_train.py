@@ -7,7 +7,7 @@ from sketchbook import lossnet
 from sketchbook.errors import ConfigError, InputFileError
 from sketchbook.lossnet import LossNetwork
 from sketchbook.stylize import load_model
-from sketchbook.train import CropSampler, TrainSettings, gram_matrix, total_variation, train
+from sketchbook.train import CropSampler, StyleLoss, TrainSettings, gram_matrix, tone_loss, total_variation, train
 
 
 def test_gram_matrix_known_values():
@@ -41,6 +41,44 @@ def test_crop_sampler_is_seeded():
 def test_settings_reject_unknown():
     with pytest.raises(ConfigError, match="bogus"):
         TrainSettings.from_dict({"bogus": 1})
+
+
+def test_tone_loss_matches_the_sketchs_share_of_ink():
+    # A sketch that is 25% ink (black) and 75% paper (white).
+    tones = torch.cat([torch.zeros(25), torch.ones(75)]).sort().values
+    right = torch.ones(1, 3, 10, 10)
+    right[..., :5, :5] = 0.0  # 25 black pixels, anywhere
+    assert float(tone_loss(right, tones)) == 0.0
+    grey = torch.full((1, 3, 10, 10), 0.5, requires_grad=True)
+    loss = tone_loss(grey, tones)
+    assert float(loss.detach()) == pytest.approx(0.25)
+    loss.backward()
+    # the gradient darkens the darkest quarter and lightens the rest
+    g = grey.grad.sum(1).flatten()
+    assert (g > 0).sum() == 25 and (g < 0).sum() == 75
+
+
+def test_style_layer_weights():
+    with pytest.raises(ConfigError, match="style_layer_weights has 2 value"):
+        TrainSettings.from_dict({"style_layer_weights": [1, 2]})
+    s = TrainSettings.from_dict({"style_layers": ["relu1_2", "relu3_3"], "style_layer_weights": [0, 2]})
+    assert s.layer_weights() == {"relu1_2": 0.0, "relu3_3": 2.0}
+    assert TrainSettings().layer_weights() == {k: 1.0 for k in TrainSettings().style_layers}
+    assert TrainSettings.from_dict(s.to_dict()) == s
+
+
+def test_layer_weights_and_tone_weight_enter_the_loss():
+    torch.manual_seed(0)
+    net = tiny_lossnet()
+    style, out, content = torch.rand(3, 32, 32), torch.rand(2, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    base = TrainSettings(style_layers=("relu1_2", "relu2_2"))
+    _, l1 = StyleLoss(net, style, base)(out, content, "fp32")
+    _, l2 = StyleLoss(net, style, TrainSettings(style_layers=("relu1_2", "relu2_2"),
+                                                style_layer_weights=(1.0, 0.0)))(out, content, "fp32")
+    _, l3 = StyleLoss(net, style, TrainSettings(style_layers=("relu1_2",)))(out, content, "fp32")
+    assert l2.style == pytest.approx(l3.style, rel=1e-5) and l1.style > l2.style
+    t0, lt = StyleLoss(net, style, TrainSettings(style_layers=("relu1_2",), tone_weight=10.0))(out, content, "fp32")
+    assert lt.tone > 0 and float(t0) == pytest.approx(l3.total + 10.0 * lt.tone, rel=1e-5)
 
 
 def tiny_lossnet():
