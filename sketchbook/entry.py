@@ -16,6 +16,14 @@ from typing import Any, Callable
 from .errors import SketchbookError
 
 
+def warn(smk: Any, message: str, log: bool = True) -> None:
+    """A warning the user must see: in the job's log (``log=False``: already logged there) and,
+    as one line, in the terminal."""
+    if log:
+        logging.warning("%s", message)
+    print(f"WARNING {smk.rule}: {message}", file=sys.__stderr__)
+
+
 def run(main: Callable[[Any], None], smk: Any) -> None:
     log_path = smk.log[0] if len(smk.log) else None
     stream = open(log_path, "a", buffering=1) if log_path else sys.stderr

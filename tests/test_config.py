@@ -143,3 +143,60 @@ def test_content_files_split_a_folder_like_the_config(assets, tmp_path):
     (tmp_path / "held_000.jpg").write_bytes(b"")
     got = content_files(train, [tmp_path], "train", 1)
     assert [str(p) for p in got] == train + [str(tmp_path / "train_000.jpg")]
+
+
+@pytest.mark.parametrize("where", ["sketches", "variants", "clips"])
+def test_id_with_a_trailing_newline_is_refused(assets, where):
+    """Python's "$" matches before a final newline: "abc\\n" must not pass as an id."""
+    c = base(assets)
+    if where == "sketches":
+        c["sketches"]["lines\n"] = c["sketches"].pop("lines")
+    elif where == "variants":
+        c["variants"]["good\n"] = c["variants"].pop("good")
+    else:
+        c["clips"]["a\n"] = c["clips"].pop("a")
+    with pytest.raises(ConfigError) as err:
+        sbconfig.validate(c)
+    msg = str(err.value)
+    assert msg.startswith(f"config key {where}: ") and "\\n'" in msg and "letters, digits, _ and -" in msg
+    assert "\n" not in msg
+
+
+def test_id_references_with_a_trailing_newline_are_refused(assets):
+    c = base(assets)
+    c["clips"]["a"]["sketch"] = "lines\n"
+    with pytest.raises(ConfigError, match=r"config key clips\.a\.sketch: "):
+        sbconfig.validate(c)
+
+
+@pytest.mark.parametrize("value", [0, 5000, "0", "0/1", "5000", "2000/1", "0.0", "12\n", "1/0"])
+def test_fps_out_of_range_is_refused_as_number_or_string(assets, value):
+    for key, put in [("clips.a.fps", lambda c: c["clips"]["a"].update(fps=value)),
+                     ("film.fps", lambda c: c.update(film={"fps": value}))]:
+        c = base(assets)
+        put(c)
+        with pytest.raises(ConfigError) as err:
+            sbconfig.validate(c)
+        assert f"config key {key}" in str(err.value), (value, str(err.value))
+
+
+def test_fps_in_range_as_number_or_string(assets):
+    for value, expected in [(1000, "1000"), ("1000", "1000"), ("30000/1001", "30000/1001"), (0.5, "1/2")]:
+        c = base(assets)
+        c["clips"]["a"]["fps"] = value
+        assert sbconfig.extract_settings(sbconfig.validate(c), "a")["fps"] == expected
+
+
+def test_on_damaged_render_default_and_clip_override(assets):
+    c = base(assets)
+    c["clips"]["b"] = dict(c["clips"]["a"])
+    cfg = sbconfig.validate(c)
+    assert sbconfig.extract_settings(cfg, "a")["on_damaged"] == "warn"  # the default
+    c["render"] = {"on_damaged": "error"}
+    c["clips"]["b"]["on_damaged"] = "warn"
+    cfg = sbconfig.validate(c)
+    assert sbconfig.extract_settings(cfg, "a")["on_damaged"] == "error"
+    assert sbconfig.extract_settings(cfg, "b")["on_damaged"] == "warn"
+    c["clips"]["b"]["on_damaged"] = "ignore"
+    with pytest.raises(ConfigError, match=r"config key clips\.b\.on_damaged: 'ignore' is not one of"):
+        sbconfig.validate(c)
