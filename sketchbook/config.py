@@ -137,6 +137,10 @@ def validate(config: dict, check_files: bool = True) -> dict:
                 "(add images or lower content.held_out)")
         if cfg["loss_network"]["weights"]:
             _need_file(cfg["loss_network"]["weights"], "config key loss_network.weights")
+        # Readable, not just present: a bad sketch or clip stops the run before any job.
+        from .inputs import check_files
+
+        check_files(cfg, train + held)
     return cfg
 
 
