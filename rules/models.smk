@@ -18,6 +18,8 @@ rule fetch_loss_network:
         download=CFG["loss_network"]["download"],
         if_missing=CFG["loss_network"]["if_missing"],
         code_version=CODE_VERSIONS["fetch_loss_network"],
+    resources:
+        attempt=attempt_number,
     log:
         "logs/fetch_loss_network/vgg16.log",
     conda:
@@ -34,6 +36,8 @@ rule sample_content:
     params:
         settings=content_clip_params,
         code_version=CODE_VERSIONS["sample_content"],
+    resources:
+        attempt=attempt_number,
     log:
         "logs/sample_content/{clip}.log",
     conda:
@@ -61,6 +65,7 @@ rule train_model:
     threads: 8
     resources:
         gpu=1,
+        attempt=attempt_number,
     log:
         "logs/train_model/{sketch}/{variant}.log",
     benchmark:
@@ -87,6 +92,8 @@ rule score_models:
         held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["score_models"],
     threads: 8
+    resources:
+        attempt=attempt_number,
     log:
         "logs/score_models/scores.log",
     conda:
@@ -112,6 +119,8 @@ rule preview_variants:
         held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["preview_variants"],
     threads: 8
+    resources:
+        attempt=attempt_number,
     log:
         "logs/preview_variants/variants.log",
     conda:
