@@ -66,6 +66,7 @@ class Probe:
     sar: str = "1"          # sample (pixel) aspect ratio, exact
     video_duration: float = 0.0  # the video stream's own duration where known, else ``duration``
     frames: int = 0         # the video stream's frame count from its header (0: unknown)
+    video_start: float = 0.0  # the video stream's first timestamp, s (Matroska with audio: often 0.021)
 
 
 def _rotation(v: dict) -> int:
@@ -147,8 +148,12 @@ def probe(path: Path | str, need_rate: bool = True) -> Probe:
         frames = int(v.get("nb_frames") or 0)
     except ValueError:
         frames = 0
+    try:
+        video_start = float(v.get("start_time") or 0.0)
+    except ValueError:
+        video_start = 0.0
     return Probe(w, h, str(rate) if rate is not None else "", duration, has_audio, cw, ch, rotation, str(sar),
-                 video_duration, frames)
+                 video_duration, frames, video_start)
 
 
 def fit_size(width: int, height: int, max_side: Optional[int]) -> tuple[int, int]:
@@ -265,7 +270,13 @@ def extract(
     tmp_dir = frames_dir.with_name(frames_dir.name + ".tmp")
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
-    v = ffmpeg.input(_input(clip), **in_args).video.filter("fps", fps=str(rate))
+    v = ffmpeg.input(_input(clip), **in_args).video
+    if not start_s and p.fps and 0 < p.video_start < 1 / Fraction(p.fps):
+        # A video stream that starts a fraction of a frame in (Matroska/WebM with audio: 7-21 ms)
+        # sits off the fps filter's grid; half a frame off, its last frame rounds past the end and
+        # is lost. Start it at 0 (the sound moves by under a frame).
+        v = v.filter("setpts", "PTS-STARTPTS")
+    v = v.filter("fps", fps=str(rate))
     if (w, h) != decoded:
         v = v.filter("scale", w, h, flags="area")
     if anamorphic:
