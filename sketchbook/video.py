@@ -24,6 +24,8 @@ from .errors import InputFileError, VideoError
 log = logging.getLogger(__name__)
 
 FRAME_PATTERN = "%06d.png"
+#: The style network pads by 4 px (reflection): frames need at least this on each side.
+MIN_FRAME_SIDE = 8
 AUDIO_RATE = 48000
 
 
@@ -261,6 +263,10 @@ def extract(
     if end is not None:
         in_args["t"] = max(0.0, float(end) - start_s)
     w, h = fit_size(p.width, p.height, max_side)
+    if min(w, h) < MIN_FRAME_SIDE:
+        scaled = f" (scaled to {w}x{h} by max_side {max_side})" if (w, h) != (p.width, p.height) else ""
+        raise InputFileError(f"clip {clip}: frames of {p.width}x{p.height} px{scaled} are too small to stylize "
+                             f"(at least {MIN_FRAME_SIDE} px on each side)")
     # ffmpeg rotates the frames while decoding; they arrive at the rotated coded size.
     decoded = (p.coded_height, p.coded_width) if p.rotation % 180 == 90 else (p.coded_width, p.coded_height)
     if not p.coded_width:

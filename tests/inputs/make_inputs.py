@@ -147,7 +147,10 @@ def clips(d: Path) -> list[Case]:
     c.append(Case("huge frames (4K)", "clip", _clip(d, "uhd.mp4", *src("3840x2160", "5", "testsrc"), "-t", "0.4",
                                                     *H264), "ok", (64, 36), False, 2))
     c.append(Case("tiny frames (2x2)", "clip", _clip(d, "tiny.mkv", *src("2x2", source="testsrc"), "-t", "0.5",
-                                                     "-c:v", "ffv1"), "ok", (2, 2), False, 12))
+                                                     "-c:v", "ffv1"), "error",
+                  error="frames of 2x2 px are too small to stylize", stage="job"))
+    c.append(Case("small frames (8x8)", "clip", _clip(d, "small.mkv", *src("8x8", source="testsrc"), "-t", "0.5",
+                                                      "-c:v", "ffv1"), "ok", (8, 8), False, 12))
     # Damage.
     full = _clip(d, ".full-faststart.mp4", *src(), *tone(), "-t", "2", *H264, "-c:a", "aac", "-movflags", "+faststart")
     c.append(Case("cut off mid-file (index first)", "clip", _cut(d, "cut-faststart.mp4", full, 0.5), "damaged",
