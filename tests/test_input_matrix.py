@@ -113,3 +113,71 @@ def test_input(case, matrix, tmp_path):
         check_clip(case, path, tmp_path)
     else:
         check_sketch(case, path)
+
+
+def test_awkward_inputs_through_the_real_workflow(matrix, tmp_path):
+    """One real run with tiny settings: a phone's portrait clip, anamorphic footage, a clip cut off
+    mid-file, names with spaces, unicode and shell characters, a 16-bit and a transparent sketch.
+    Then: on_damaged: error stops before any job; a job that fails on its input is not rerun."""
+    import shutil
+
+    from test_workflow import TINY_TRAINING, snakemake, write_config
+
+    from conftest import make_photo
+
+    src = tmp_path / "my footage; $(x) `y` 'z' ü"
+    src.mkdir()
+    for name in ["phone-rot90.mp4", "anamorphic.mp4", "cut.mkv", "grey16.png", "transparent.png"]:
+        shutil.copy(matrix / name, src / name)
+    (src / "photos").mkdir()
+    for i in range(2):
+        make_photo(src / "photos" / f"p{i}.png", seed=i)
+    cfg = {
+        "sketches": {"grey-16": str(src / "grey16.png"), "see_through": str(src / "transparent.png")},
+        "content": {"images": str(src / "photos"), "held_out": 1},
+        "loss_network": {"download": False, "if_missing": "random"},
+        "training": TINY_TRAINING,
+        "variants": {"v": {"seed": 1}},
+        "render": {"max_side": 64},
+        "clips": {
+            "phone": {"path": str(src / "phone-rot90.mp4"), "sketch": "grey-16"},
+            "wide": {"path": str(src / "anamorphic.mp4"), "sketch": "see_through"},
+            "cut": {"path": str(src / "cut.mkv"), "sketch": "grey-16"},
+        },
+    }
+    work = tmp_path / "work"
+    work.mkdir()
+    write_config(work, cfg)
+    r = snakemake(work)
+    assert "WARNING extract_frames: clip" in r.stderr and "cut.mkv: damaged or cut off" in r.stderr
+    sizes = {}
+    for clip in cfg["clips"]:
+        v = video.stream_info(work / f"results/clips/{clip}.mp4")["video"]
+        sizes[clip] = (v["width"], v["height"])
+    assert sizes == {"phone": (36, 64), "wide": (64, 36), "cut": (64, 48)}  # portrait stays portrait
+    cut = video.FramesMeta.read(work / "results/frames/cut.json")
+    assert cut.damaged and 0 < cut.frames < cut.frames_expected
+    assert video.stream_info(work / "results/clips/cut.mp4")["video"]["frames"] == cut.frames
+    film = video.stream_info(work / "results/film.mp4")["video"]
+    assert (film["width"], film["height"]) == (36, 64)  # the first clip's size
+
+    # on_damaged: error stops the run before any job, naming the clip.
+    cfg["clips"]["cut"]["on_damaged"] = "error"
+    write_config(work, cfg)
+    r = snakemake(work, "-n", check=False)
+    out = r.stdout + r.stderr
+    assert r.returncode != 0 and "config key clips.cut.path: clip" in out and "damaged or cut off" in out
+    assert not (work / "logs/extract_frames/cut.log").read_text().count("ERROR")
+
+    # A job that fails on its input: its error once, its retry stops at once in one line.
+    cfg["clips"]["cut"]["on_damaged"] = "warn"
+    cfg["clips"]["late"] = {"path": str(src / "anamorphic.mp4"), "sketch": "grey-16", "start": 30}
+    write_config(work, cfg)
+    r = snakemake(work, "results/frames/late.json", check=False)
+    assert r.returncode != 0
+    out = r.stdout + r.stderr
+    # One try ran: its ERROR line and its log (shown by show-failed-logs); the retry did not.
+    assert out.count("ERROR extract_frames: clip") == 2 and "start 30.0 s is past its end" in out
+    assert "ERROR extract_frames: not tried again (the input error above)" in out
+    log = (work / "logs/extract_frames/late.log").read_text()
+    assert log.count("\n") == 1 and "not tried again" in log and "past its end" in log
