@@ -142,7 +142,8 @@ def _byte_at(f, off: int) -> bytes:
     return f.read(1)
 
 
-def check_clip(path: str | Path, key: str, fps_set: bool = False, on_damaged: str = "warn") -> None:
+def check_clip(path: str | Path, key: str, fps_set: bool = False, on_damaged: str = "warn",
+               content: bool = False) -> None:
     """A cheap look at a clip before any job: its container's structure where it is one we know
     (MP4/MOV, Matroska/WebM, AVI, MPEG-TS, Ogg, FLV, ASF); one ffprobe where it is not.
 
@@ -152,6 +153,9 @@ def check_clip(path: str | Path, key: str, fps_set: bool = False, on_damaged: st
 
     container, problem = sniff_clip(path)
     if problem.startswith("cut off"):
+        if content:
+            raise ConfigError(f"{key}: clip {path}: damaged or {problem}; it is named in content.clips, whose "
+                              "frames are spread over its whole length: take it out or use a whole copy")
         if on_damaged == "error":
             raise ConfigError(f"{key}: clip {path}: damaged or {problem} (on_damaged: error)")
         return
@@ -176,8 +180,9 @@ def check_files(cfg: dict, content_images: list[str] = ()) -> None:
         return  # cannot look here (a cloud run from a machine without ffmpeg): the jobs check
     clips = list(cfg["clips"].items())
     with ThreadPoolExecutor(max_workers=max(1, min(PROBE_THREADS, len(clips)))) as pool:
+        content = set(cfg["content"].get("clips") or [])
         futures = [pool.submit(check_clip, c["path"], f"config key clips.{cid}.path", "fps" in c,
-                               c.get("on_damaged", cfg.get("render", {}).get("on_damaged", "warn")))
+                               c.get("on_damaged", cfg.get("render", {}).get("on_damaged", "warn")), cid in content)
                    for cid, c in clips]
         for f in futures:  # in config order
             f.result()

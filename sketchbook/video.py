@@ -451,6 +451,12 @@ def sample_frames(
         if Fraction(p.sar) != 1:
             v = v.filter("setsar", 1)
         _run(ffmpeg.output(v, str(tmp / name), vframes=1, q=2), f"sampling content frames of {clip}")
+        if not (tmp / name).is_file():  # ffmpeg found nothing to decode there
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise InputFileError(
+                f"clip {clip}: no frame decodes at {t:.2f} s of the {p.duration:.2f} s its header says "
+                "(damaged or cut off): content frames cannot be spread over it; take it out of "
+                "content.clips or use a whole copy")
         written.append(out_dir / name)
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -274,3 +274,12 @@ def test_names_ffmpeg_would_misread(assets, tmp_path):
         d = tmp_path / f"out{len(name)}"
         m = video.extract(clip, d / "f", d / "a.wav", d / "m.json")
         assert m.frames == 30 and m.source == str(clip), name
+
+
+def test_content_frames_of_a_cut_off_clip_stop_with_one_line(tmp_path):
+    """Sampling seeks over the duration the header promises: a cut-off clip used to give fewer
+    files than listed, silently."""
+    clip = cut_clip(tmp_path, "mkv")
+    with pytest.raises(InputFileError, match=r"cut\.mkv: no frame decodes at [\d.]+ s of the 2\.\d+ s its header"):
+        video.sample_frames(clip, tmp_path / "c", n_train=4, n_held=2, short_side=24)
+    assert not (tmp_path / "c").exists() and not (tmp_path / "c.tmp").exists()
