@@ -292,7 +292,9 @@ def extract(
     n = len(list(tmp_dir.glob("*.png")))
     expected = expected_frames(p, rate, start_s, end)
     problem = ""
-    if expected and expected - n > damage_tolerance(expected):
+    short = expected - n if expected else 0
+    # Short by more than rounding explains, or short at all while ffmpeg reported decode errors.
+    if short > damage_tolerance(expected) or (short > 0 and errors):
         first_error = errors.splitlines()[0] if errors else "no decode error reported"
         first_error = re.sub(r"^\[[^]]* @ 0x[0-9a-f]+\] ", "", first_error)  # "[mov,mp4,... @ 0x..] "
         problem = (f"clip {clip}: damaged or cut off: decoded {n} of the {expected} frames its header promises "

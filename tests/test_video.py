@@ -283,3 +283,16 @@ def test_content_frames_of_a_cut_off_clip_stop_with_one_line(tmp_path):
     with pytest.raises(InputFileError, match=r"cut\.mkv: no frame decodes at [\d.]+ s of the 2\.\d+ s its header"):
         video.sample_frames(clip, tmp_path / "c", n_train=4, n_held=2, short_side=24)
     assert not (tmp_path / "c").exists() and not (tmp_path / "c.tmp").exists()
+
+
+def test_a_clip_cut_off_near_its_end_is_caught_by_ffmpegs_errors(tmp_path):
+    """Short by less than the rounding tolerance, but ffmpeg reported the file ended early."""
+    full = tmp_path / "full.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24", "-t", "10", "-c:v", "libx264", "-g", "1",
+           "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(full))
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[:-100])  # the index first, the frames after it: the last frame is cut
+    m = video.extract(cut, tmp_path / "f", tmp_path / "a.wav", tmp_path / "m.json")
+    assert 0 < m.frames_expected - m.frames <= video.damage_tolerance(m.frames_expected)
+    assert m.damaged and "ffmpeg: " in m.problem and "no decode error" not in m.problem
