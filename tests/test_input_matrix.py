@@ -160,6 +160,8 @@ def test_awkward_inputs_through_the_real_workflow(matrix, tmp_path):
     assert video.stream_info(work / "results/clips/cut.mp4")["video"]["frames"] == cut.frames
     film = video.stream_info(work / "results/film.mp4")["video"]
     assert (film["width"], film["height"]) == (36, 64)  # the first clip's size
+    r = snakemake(work, "-n")  # the pre-run checks and the new params are stable: nothing to redo
+    assert "Nothing to be done" in r.stdout + r.stderr
 
     # on_damaged: error stops the run before any job, naming the clip.
     cfg["clips"]["cut"]["on_damaged"] = "error"
