@@ -1,12 +1,14 @@
 """Checking the config's input files once, before any job runs, cheaply.
 
-A bad sketch or clip (not an image, not a video, no video stream, cut off before its index) used
+A bad sketch or clip (not an image, not a video, empty, cut off before its index) used
 to be found only when its job ran, maybe an hour into training. The main Snakemake process calls
 :func:`check_files` instead: each sketch's header is read with PIL (PNG chunks checked, no pixels
 decoded), each content photo's header is read, and each clip's container structure is walked
 (MP4 boxes, the Matroska segment, the AVI chunk: a few reads, microseconds; one ffprobe, in a
 thread, only for a file that is not a container we know). A full ffprobe per clip costs ~0.1 s
 of CPU (loading ffmpeg's libraries): 100 clips would add 5-10 s to every ``snakemake -n``.
+What this cannot see (an MP4 holding only sound, a start past the clip's end, a JPEG cut off)
+its job finds, with one line.
 """
 
 from __future__ import annotations
