@@ -81,7 +81,10 @@ def _remux_rotated(d: Path, name: str, rotate: int) -> str:
         return name
     plain = d / f".plain-{name}"
     ffmpeg(*src("64x36"), "-t", "0.5", *H264, str(plain))
-    ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", f"rotate={rotate}", str(d / name))
+    try:  # ffmpeg 6.1+; older ones write the rotate key as the display matrix
+        ffmpeg("-display_rotation:v:0", str(rotate), "-i", str(plain), "-c", "copy", str(d / name))
+    except subprocess.CalledProcessError:
+        ffmpeg("-i", str(plain), "-c", "copy", "-metadata:s:v:0", f"rotate={rotate}", str(d / name))
     plain.unlink()
     return name
 
