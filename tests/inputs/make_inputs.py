@@ -146,6 +146,14 @@ def clips(d: Path) -> list[Case]:
                   "error", error="has no video stream", stage="job"))
     c.append(Case("audio only (wav)", "clip", _clip(d, "song.wav", *tone(), "-t", "0.5"),
                   "error", error="has no video stream"))
+    if not _DRY:
+        Image.new("RGB", (32, 32), (200, 30, 30)).save(d / ".cover.png")
+    c.append(Case("audio with cover art (mp3)", "clip",
+                  _clip(d, "song-cover.mp3", *tone(), "-i", str(d / ".cover.png"), "-map", "0", "-map", "1",
+                        "-t", "0.5", "-c:a", "libmp3lame", "-c:v", "png", "-disposition:v", "attached_pic"),
+                  "error", error="has no video stream"))
+    c.append(Case("sound stream first", "clip", _clip(d, "sound-first.mkv", *tone(), *src(), "-map", "0", "-map", "1",
+                                                      "-t", "0.5", *H264, "-c:a", "aac"), "ok", (64, 48), True, 12))
     # Frame sizes.
     c.append(Case("huge frames (4K)", "clip", _clip(d, "uhd.mp4", *src("3840x2160", "5", "testsrc"), "-t", "0.4",
                                                     *H264), "ok", (64, 36), False, 2))
