@@ -60,10 +60,16 @@ def live_processes(workdir: Path | str) -> list[int]:
             continue
         try:
             cmdline = [a.decode("utf-8", "replace") for a in (entry / "cmdline").read_bytes().split(b"\0") if a]
-            if not cmdline or not _is_snakemake(cmdline):
-                continue
+        except OSError:  # gone
+            continue
+        if not cmdline or not _is_snakemake(cmdline):
+            continue
+        try:
             cwd = Path(os.readlink(entry / "cwd"))
-        except (OSError, ValueError):  # gone, or another user's
+        except PermissionError:  # another user's Snakemake: where it works is hidden, so count it
+            found.append(int(entry.name))
+            continue
+        except OSError:  # gone
             continue
         d = _directory_arg(cmdline)
         where = (cwd / d).resolve() if d else cwd
