@@ -18,8 +18,6 @@ rule fetch_loss_network:
         download=CFG["loss_network"]["download"],
         if_missing=CFG["loss_network"]["if_missing"],
         code_version=CODE_VERSIONS["fetch_loss_network"],
-    resources:
-        attempt=attempt_number,
     log:
         "logs/fetch_loss_network/vgg16.log",
     conda:

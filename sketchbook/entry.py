@@ -4,9 +4,9 @@
 a :class:`SketchbookError` into one clear line and exit status 1 (no traceback from deep inside
 torch or ffmpeg).
 
-Retries: Snakemake retries a failed job (``retries: 1``) without knowing why it failed. A job that
-failed on its input (a :class:`SketchbookError`) would fail the same way again and show its error
-twice. So the first try leaves a note (``.snakemake/sketchbook/input-errors/<log path>``), and
+Retries: Snakemake retries a failed job (``retries: 1``) without knowing why it failed. A job
+that failed on its input (an :class:`InputFileError` or :class:`ConfigError`) would fail the same
+way again and show its error twice. So the first try leaves a note (``.snakemake/sketchbook/input-errors/<log path>``), and
 a second try of the same job in the same run, told by the rule's ``attempt`` resource
 (``rules/common.smk``: ``attempt_number``), finds it and stops at once with one short line. A
 first try removes any note an earlier run left. Where jobs do not share a file system with the
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from .errors import SketchbookError
+from .errors import ConfigError, InputFileError, SketchbookError
 
 
 def warn(smk: Any, message: str, log: bool = True) -> None:
@@ -32,6 +32,10 @@ def warn(smk: Any, message: str, log: bool = True) -> None:
         logging.warning("%s", message)
     print(f"WARNING {smk.rule}: {message}", file=sys.__stderr__)
 
+
+#: Errors that are the input's fault: the same input fails the same way again. (Not WeightsError,
+#: which may be a failed download, nor VideoError, which may be ffmpeg failing to write.)
+INPUT_FAULTS = (InputFileError, ConfigError)
 
 #: Where a job's first try notes that it failed on its input (see the module's docstring).
 INPUT_ERRORS = Path(".snakemake") / "sketchbook" / "input-errors"
@@ -83,7 +87,7 @@ def run(main: Callable[[Any], None], smk: Any) -> None:
         msg = f"{smk.rule}: {exc}"
         logging.error(msg)
         print(f"ERROR {msg}", file=sys.__stderr__)
-        if note is not None:
+        if note is not None and isinstance(exc, INPUT_FAULTS):
             try:
                 note.parent.mkdir(parents=True, exist_ok=True)
                 note.write_text(str(exc) + "\n")

@@ -73,3 +73,20 @@ def test_a_later_run_starts_afresh(in_workdir):
     assert ran == [1]
     entry.run(lambda smk: ran.append(2), job(in_workdir, 2))  # and a retry then runs in full
     assert ran == [1, 2]
+
+
+def test_a_failure_that_may_pass_is_retried_in_full(in_workdir):
+    """A failed download (WeightsError) or ffmpeg failing to write (VideoError) may not recur."""
+    from sketchbook.errors import VideoError, WeightsError
+
+    for error in (WeightsError("download of https://... failed (timed out)"), VideoError("encoding x: ffmpeg failed")):
+        calls = []
+
+        def flaky(smk, error=error):
+            calls.append(smk.resources["attempt"])
+            raise error
+
+        for attempt in (1, 2):
+            with pytest.raises(SystemExit):
+                entry.run(flaky, job(in_workdir, attempt))
+        assert calls == [1, 2], error
