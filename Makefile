@@ -14,7 +14,10 @@ $(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
 
 setup: $(VENV)/.installed
 
+# A run killed outright leaves Snakemake's lock behind; where no Snakemake is alive here, the
+# lock is stale and removed (one line says so), so that `make demo` again simply carries on.
 demo: setup
+	@$(BIN)/python -m sketchbook.locks
 	$(BIN)/snakemake --cores all
 
 test: setup

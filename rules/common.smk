@@ -46,6 +46,12 @@ wildcard_constraints:
     clip=_one_of(CLIPS),
 
 
+def attempt_number(wildcards, attempt):
+    """Which try of a job this is (2 on the retry), for its script: a job whose first try failed
+    on its input is not run again in full (sketchbook.entry)."""
+    return attempt
+
+
 def all_targets():
     return [
         "results/models/scores.csv",

@@ -34,6 +34,8 @@ rule sample_content:
     params:
         settings=content_clip_params,
         code_version=CODE_VERSIONS["sample_content"],
+    resources:
+        attempt=attempt_number,
     log:
         "logs/sample_content/{clip}.log",
     conda:
@@ -61,6 +63,7 @@ rule train_model:
     threads: 8
     resources:
         gpu=1,
+        attempt=attempt_number,
     log:
         "logs/train_model/{sketch}/{variant}.log",
     benchmark:
@@ -89,6 +92,8 @@ rule score_models:
         levels=RENDER["levels"],
         code_version=CODE_VERSIONS["score_models"],
     threads: 8
+    resources:
+        attempt=attempt_number,
     log:
         "logs/score_models/scores.log",
     conda:
@@ -114,6 +119,8 @@ rule preview_variants:
         held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["preview_variants"],
     threads: 8
+    resources:
+        attempt=attempt_number,
     log:
         "logs/preview_variants/variants.log",
     conda:

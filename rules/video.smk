@@ -11,6 +11,8 @@ rule extract_frames:
     params:
         settings=extract_params,
         code_version=CODE_VERSIONS["extract_frames"],
+    resources:
+        attempt=attempt_number,
     log:
         "logs/extract_frames/{clip}.log",
     conda:

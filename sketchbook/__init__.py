@@ -9,11 +9,11 @@ __version__ = "0.1.0"
 #: Bumped when a stage's numerics change, so that Snakemake re-runs it (a rule ``param``).
 CODE_VERSIONS = {
     "fetch_loss_network": "1",
-    "sample_content": "1",
-    "train_model": "3",
-    "score_models": "2",
-    "preview_variants": "1",
-    "extract_frames": "1",
+    "sample_content": "2",
+    "train_model": "4",
+    "score_models": "3",
+    "preview_variants": "2",
+    "extract_frames": "2",
     "plan_frames": "1",
     "stylize_frames": "2",
     "encode_clip": "1",

@@ -21,7 +21,11 @@ from .content import IMAGE_SUFFIXES, list_images, split_held_out
 from .settings import TrainSettings
 
 #: Render defaults (a clip overrides any of them).
-RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0}
+RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0,
+                                   "on_damaged": "warn"}
+
+#: The highest frame rate accepted (as the schema's bound on a number).
+MAX_FPS = 1000
 
 
 @lru_cache(maxsize=1)
@@ -63,13 +67,16 @@ def _resolve(ref: str, root: dict) -> dict:
 
 
 def parse_fps(value: Any, key: str) -> Fraction:
-    """12, 23.976, "30000/1001" -> an exact Fraction."""
+    """12, 23.976, "30000/1001" -> an exact Fraction in (0, MAX_FPS], the same bounds for a
+    number and a string."""
     try:
         f = Fraction(str(value)) if not isinstance(value, float) else Fraction(value).limit_denominator(1001)
     except (ValueError, ZeroDivisionError) as exc:
         raise ConfigError(f"{key}: {value!r} is not a frame rate") from exc
     if f <= 0:
         raise ConfigError(f"{key}: frame rate must be positive, got {value!r}")
+    if f > MAX_FPS:
+        raise ConfigError(f"{key}: frame rate {value!r} is above the maximum of {MAX_FPS}")
     return f
 
 
@@ -88,6 +95,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
         msg = e.message
         if e.validator == "additionalProperties":
             msg = msg.replace("Additional properties are not allowed", "unknown key(s)")
+        elif e.validator == "pattern" and "description" in e.schema:
+            msg = f"{e.instance!r} is not valid here ({e.schema['description']})"
         elif e.validator == "oneOf":
             msg = f"{e.instance!r} is not valid here ({e.schema.get('description', 'see the schema')})"
         raise ConfigError(f"config key {_key(e.absolute_path)}: {msg}")
@@ -128,6 +137,10 @@ def validate(config: dict, check_files: bool = True) -> dict:
                 "(add images or lower content.held_out)")
         if cfg["loss_network"]["weights"]:
             _need_file(cfg["loss_network"]["weights"], "config key loss_network.weights")
+        # Readable, not just present: a bad sketch or clip stops the run before any job.
+        from .inputs import check_files
+
+        check_files(cfg, train + held)
     return cfg
 
 
@@ -218,6 +231,7 @@ def extract_settings(cfg: dict, clip: str) -> dict:
         "end": c.get("end"),
         "fps": None if c.get("fps") is None else str(parse_fps(c["fps"], f"clips.{clip}.fps")),
         "max_side": render_settings(cfg, clip)["max_side"],
+        "on_damaged": render_settings(cfg, clip)["on_damaged"],
     }
 
 

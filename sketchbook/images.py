@@ -7,7 +7,7 @@ import warnings
 from pathlib import Path
 
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .errors import InputFileError
 
@@ -19,19 +19,81 @@ warnings.filterwarnings("ignore", message="The image decoding and encoding", cat
 # 2 s), paid only by the jobs that call a function needing it.
 
 
+#: Paper colour: transparent parts of a scan are paper.
+PAPER = (255, 255, 255)
+
+
+def _decode_rgb(im: Image.Image) -> torch.Tensor:
+    """A PIL image of any mode as float RGB (3, H, W) in [0, 1], as a viewer shows it.
+
+    8-bit images take the exact path they always took (``convert("RGB")``, /255). Transparency
+    (RGBA, LA, PA, a palette or colour key with transparency) is composited on white paper;
+    16-bit greyscale (``I;16*``) and 32-bit integer (``I``, read as 16-bit tones) keep their full
+    range; float (``F``) is taken as [0, 1] (or 0-255 / 0-65535 where its values go beyond);
+    CMYK goes through its embedded ICC profile where it has one.
+    """
+    import numpy as np
+
+    mode = im.mode
+    if mode.startswith("I;16") or mode in ("I", "F"):
+        a = np.asarray(im, dtype=np.float32)
+        if mode == "F":
+            peak = float(a.max()) if a.size else 0.0
+            scale = 1.0 if peak <= 1.0 else 255.0 if peak <= 255.0 else 65535.0
+        else:
+            scale = 65535.0
+        g = torch.from_numpy(np.clip(a / scale, 0.0, 1.0))
+        return g.unsqueeze(0).expand(3, -1, -1).contiguous()
+    if mode == "CMYK":
+        im = _cmyk_to_rgb(im)
+    has_alpha = mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in im.info
+    if has_alpha:
+        rgba = im.convert("RGBA")
+        if rgba.getextrema()[3][0] < 255:
+            paper = Image.new("RGBA", rgba.size, PAPER + (255,))
+            im = Image.alpha_composite(paper, rgba)
+        else:
+            im = rgba  # opaque: exactly what dropping the alpha gives
+    im = im.convert("RGB")
+    t = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(im.height, im.width, 3)
+    return t.permute(2, 0, 1).contiguous().float().div_(255.0)
+
+
+def _cmyk_to_rgb(im: Image.Image) -> Image.Image:
+    """CMYK -> RGB through the image's ICC profile where it has one (else Pillow's formula)."""
+    icc = im.info.get("icc_profile")
+    if icc:
+        try:
+            import io
+
+            from PIL import ImageCms
+
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            return ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode="RGB")
+        except Exception:  # a broken profile: fall back to the plain conversion
+            pass
+    return im.convert("RGB")
+
+
 def load_rgb(path: Path | str, what: str = "image") -> torch.Tensor:
-    """An image file as a float RGB tensor (3, H, W) in [0, 1]; grayscale is expanded."""
+    """An image file as a float RGB tensor (3, H, W) in [0, 1], as an image viewer shows it.
+
+    Grayscale is expanded; the EXIF orientation is applied; transparency is white paper;
+    16-bit scans keep their tones (see :func:`_decode_rgb`).
+    """
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{what} {path}: no such file")
     try:
         with Image.open(path) as im:
-            im = im.convert("RGB")
-            t = torch.frombuffer(bytearray(im.tobytes()), dtype=torch.uint8).view(im.height, im.width, 3)
-            t = t.permute(2, 0, 1).contiguous()
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+            im.load()
+            im = ImageOps.exif_transpose(im) if im.getexif().get(0x0112, 1) != 1 else im
+            t = _decode_rgb(im)
+    except Image.DecompressionBombError as exc:
+        raise InputFileError(f"{what} {path}: too large to load ({exc})") from exc
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise InputFileError(f"{what} {path}: not a readable image ({exc})") from exc
-    return t.float().div_(255.0)
+    return t
 
 
 def read_frame(path: Path | str) -> torch.Tensor:

@@ -28,6 +28,7 @@ import torch
 from torch import nn
 
 from .errors import WeightsError
+from .torchfile import load_plain
 
 log = logging.getLogger(__name__)
 
@@ -102,10 +103,7 @@ def load_state_dict_file(path: Path) -> dict[str, Any]:
     """``torch.load`` with ``weights_only=True`` and a clear error."""
     if not path.is_file():
         raise WeightsError(f"{path}: no such weights file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for a bad file
-        raise WeightsError(f"{path}: cannot be read as a torch state dict ({type(exc).__name__}: {exc})") from exc
+    obj = load_plain(path, "weights file", WeightsError)
     if not isinstance(obj, dict):
         raise WeightsError(f"{path}: holds a {type(obj).__name__}, not a state dict")
     return obj

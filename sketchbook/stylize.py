@@ -27,6 +27,7 @@ import torch
 from tqdm import tqdm
 
 from .errors import InputFileError
+from .torchfile import load_plain
 from .images import luminance, read_frame, to_uint8, write_frame
 from .network import FastTransformerNet, TransformerNet
 from .precision import autocast
@@ -46,10 +47,7 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> Transfor
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"model {path}: no such file")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise InputFileError(f"model {path}: not a readable model file ({type(exc).__name__}: {exc})") from exc
+    blob = load_plain(path, "model", InputFileError)
     if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
         raise InputFileError(f"model {path}: not a Sketchbook style model (format {MODEL_FORMAT})")
     net = TransformerNet(int(blob["width"]), int(blob["n_residual"]))

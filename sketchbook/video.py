@@ -7,8 +7,10 @@ Every output is written under a temporary name and renamed when complete.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass
 from fractions import Fraction
@@ -19,7 +21,11 @@ import ffmpeg
 
 from .errors import InputFileError, VideoError
 
+log = logging.getLogger(__name__)
+
 FRAME_PATTERN = "%06d.png"
+#: The style network pads by 4 px (reflection): frames need at least this on each side.
+MIN_FRAME_SIDE = 8
 AUDIO_RATE = 48000
 
 
@@ -31,35 +37,98 @@ def require_ffmpeg() -> None:
             "(Debian/Ubuntu: sudo apt-get install -y ffmpeg; macOS: brew install ffmpeg; conda: envs/ffmpeg.yaml)")
 
 
-def _stderr(exc: ffmpeg.Error) -> str:
-    text = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
-    return " | ".join(text[-3:]) if text else str(exc)
+def _stderr(exc: ffmpeg.Error, path: Optional[Path] = None) -> str:
+    """ffmpeg's last error lines (its banner is off) as one line, without the file name and the
+    ``[demuxer @ 0x...]`` prefixes it repeats."""
+    lines = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
+    lines = [re.sub(r"^\[[^]]* @ 0x[0-9a-f]+\] ", "", ln.strip()) for ln in lines if ln.strip()]
+    if path is not None:
+        for prefix in (f"{_input(path)}: ", f"{path}: "):
+            lines = [ln[len(prefix):] if ln.startswith(prefix) else ln for ln in lines]
+    lines = list(dict.fromkeys(lines))  # once each, in order
+    return "; ".join(lines[-3:]) if lines else str(exc)
+
+
+def _input(path: Path | str) -> str:
+    """A file name as ffmpeg must be given it: ``file:`` first, so that a name with a colon
+    (``take:2.mov``) or a leading dash is read as a file, not a protocol or an option."""
+    return f"file:{path}"
 
 
 @dataclass(frozen=True)
 class Probe:
-    width: int
+    width: int        # as a player shows it: rotation and pixel aspect applied
     height: int
     fps: str          # exact, e.g. "30000/1001"
     duration: float   # seconds
     has_audio: bool
+    coded_width: int = 0    # as stored in the stream
+    coded_height: int = 0
+    rotation: int = 0       # display rotation, degrees (0, 90, 180, 270)
+    sar: str = "1"          # sample (pixel) aspect ratio, exact
+    video_duration: float = 0.0  # the video stream's own duration where known, else ``duration``
+    frames: int = 0         # the video stream's frame count from its header (0: unknown)
+    video_start: float = 0.0  # the video stream's first timestamp, s (Matroska with audio: often 0.021)
 
 
-def probe(path: Path | str) -> Probe:
-    """Size, exact frame rate, duration and audio presence of a clip; errors name the file."""
+def _rotation(v: dict) -> int:
+    """The stream's display rotation (display matrix side data, or the old ``rotate`` tag), 0-359."""
+    for sd in v.get("side_data_list") or []:
+        if "rotation" in sd:
+            try:
+                return round(float(sd["rotation"])) % 360
+            except (TypeError, ValueError):
+                pass
+    try:
+        return round(float((v.get("tags") or {}).get("rotate", 0))) % 360
+    except (TypeError, ValueError):
+        return 0
+
+
+def _sar(v: dict) -> Fraction:
+    try:
+        f = Fraction(str(v.get("sample_aspect_ratio") or "1:1").replace(":", "/"))
+    except (ValueError, ZeroDivisionError):
+        return Fraction(1)
+    return f if 0 < f < 100 else Fraction(1)  # "0:1" means unknown
+
+
+def _hms(text: str) -> float:
+    """A Matroska DURATION tag, "00:00:01.500000000", in seconds (0 where unreadable)."""
+    try:
+        h, m, sec = str(text).split(":")
+        return int(h) * 3600 + int(m) * 60 + float(sec)
+    except ValueError:
+        return 0.0
+
+
+def display_size(width: int, height: int, sar: Fraction, rotation: int) -> tuple[int, int]:
+    """What a player shows for a coded (width, height): pixel aspect applied, then the rotation."""
+    w = max(1, round(width * sar)) if sar != 1 else width
+    return (height, w) if rotation % 180 == 90 else (w, height)
+
+
+def probe(path: Path | str, need_rate: bool = True) -> Probe:
+    """Size as displayed, exact frame rate, duration and audio presence of a clip; errors name the file.
+
+    ``need_rate=False``: a clip whose frame rate is unknown is not an error (the config sets one).
+    """
     require_ffmpeg()
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"clip {path}: no such file")
     try:
-        info = ffmpeg.probe(str(path))
+        # -v error: no banner, only the line that says what is wrong.
+        info = ffmpeg.probe(_input(path), v="error")
     except ffmpeg.Error as exc:
-        raise InputFileError(f"clip {path}: not a readable video ({_stderr(exc)})") from exc
+        raise InputFileError(f"clip {path}: not a readable video ({_stderr(exc, path)})") from exc
     video = [s for s in info.get("streams", []) if s.get("codec_type") == "video"
              and not s.get("disposition", {}).get("attached_pic")]
     if not video:
         raise InputFileError(f"clip {path}: has no video stream")
     v = video[0]
+    if not v.get("width") or not v.get("height"):
+        raise InputFileError(f"clip {path}: its video stream has no picture size (an unsupported codec?)")
     rate = None
     for key in ("r_frame_rate", "avg_frame_rate"):
         try:
@@ -69,11 +138,24 @@ def probe(path: Path | str) -> Probe:
         if 0 < f < 1000:
             rate = f
             break
-    if rate is None:
+    if rate is None and need_rate:
         raise InputFileError(f"clip {path}: frame rate unknown; set fps for this clip in the config")
     duration = float(info.get("format", {}).get("duration") or v.get("duration") or 0.0)
+    video_duration = float(v.get("duration") or 0.0) or _hms((v.get("tags") or {}).get("DURATION", "")) or duration
     has_audio = any(s.get("codec_type") == "audio" for s in info.get("streams", []))
-    return Probe(int(v["width"]), int(v["height"]), str(rate), duration, has_audio)
+    cw, ch = int(v["width"]), int(v["height"])
+    rotation, sar = _rotation(v), _sar(v)
+    w, h = display_size(cw, ch, sar, rotation)
+    try:
+        frames = int(v.get("nb_frames") or 0)
+    except ValueError:
+        frames = 0
+    try:
+        video_start = float(v.get("start_time") or 0.0)
+    except ValueError:
+        video_start = 0.0
+    return Probe(w, h, str(rate) if rate is not None else "", duration, has_audio, cw, ch, rotation, str(sar),
+                 video_duration, frames, video_start)
 
 
 def fit_size(width: int, height: int, max_side: Optional[int]) -> tuple[int, int]:
@@ -96,6 +178,12 @@ class FramesMeta:
     duration: float
     start: float
     source_fps: str
+    #: Frames the source's header promises for the chosen range at ``fps`` (0: unknown).
+    frames_expected: int = 0
+    #: True when fewer frames could be decoded than the header promises (a cut-off or damaged file).
+    damaged: bool = False
+    #: What was wrong with the source, in one line ("" when nothing was).
+    problem: str = ""
 
     def write(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
@@ -107,12 +195,34 @@ class FramesMeta:
         return cls(**json.loads(Path(path).read_text()))
 
 
-def _run(stream, what: str) -> None:
+def _run(stream, what: str) -> str:
+    """Run ffmpeg quietly; its error lines (a damaged file's decode errors) are returned."""
     try:
-        stream.overwrite_output().global_args("-hide_banner", "-nostdin", "-loglevel", "error").run(
+        _, err = stream.overwrite_output().global_args("-hide_banner", "-nostdin", "-loglevel", "error").run(
             capture_stdout=True, capture_stderr=True)
     except ffmpeg.Error as exc:
         raise VideoError(f"{what}: ffmpeg failed ({_stderr(exc)})") from exc
+    return (err or b"").decode("utf-8", "replace").strip()
+
+
+#: What to do with a clip that decodes to fewer frames than its header says (config ``on_damaged``).
+ON_DAMAGED = ("warn", "error")
+
+
+def expected_frames(p: Probe, rate: Fraction, start: float = 0.0, end: Optional[float] = None) -> int:
+    """Frames the header promises in [start, end) at ``rate`` (0 where the duration is unknown)."""
+    total = p.video_duration or p.duration
+    if total <= 0:
+        return 0
+    stop = total if end is None else min(float(end), total)
+    # Whole frames: a container's duration may run past the last frame's start (Matroska rounds
+    # to the millisecond and counts the last frame's length).
+    return max(0, math.floor((stop - start) * rate + 1e-3))
+
+
+def damage_tolerance(expected: int) -> int:
+    """Frames a healthy clip may come out short by (rounding of durations, a last short frame)."""
+    return max(2, math.ceil(0.01 * expected))
 
 
 def extract(
@@ -125,14 +235,24 @@ def extract(
     end: Optional[float] = None,
     fps: Optional[str] = None,
     max_side: Optional[int] = None,
+    on_damaged: str = "warn",
 ) -> FramesMeta:
     """Split a clip into PNG frames at ``fps`` (default: its own exact rate) and its audio.
 
+    Frames are written as a player shows the clip: rotated by the stream's display rotation (ffmpeg
+    turns them while decoding), with square pixels at the display aspect.
+
     The audio is written as 48 kHz stereo WAV of exactly frames/fps seconds (silence where the
     clip has none, so that clips join uniformly); the metadata says whether it is real.
+
+    A clip that decodes to fewer frames than its header promises (cut off, damaged) is decoded as
+    far as it goes, and the metadata says so (``frames_expected``, ``damaged``, ``problem``);
+    with ``on_damaged="error"`` it is an :class:`InputFileError` instead.
     """
+    if on_damaged not in ON_DAMAGED:
+        raise ValueError(f"on_damaged must be one of {ON_DAMAGED}, got {on_damaged!r}")
     clip, frames_dir, audio_out, meta_out = map(Path, (clip, frames_dir, audio_out, meta_out))
-    p = probe(clip)
+    p = probe(clip, need_rate=not fps)
     rate = Fraction(fps) if fps else Fraction(p.fps)
     start_s = float(start or 0.0)
     if start_s >= p.duration > 0:
@@ -143,17 +263,52 @@ def extract(
     if end is not None:
         in_args["t"] = max(0.0, float(end) - start_s)
     w, h = fit_size(p.width, p.height, max_side)
+    if min(w, h) < MIN_FRAME_SIDE:
+        scaled = f" (scaled to {w}x{h} by max_side {max_side})" if (w, h) != (p.width, p.height) else ""
+        raise InputFileError(f"clip {clip}: frames of {p.width}x{p.height} px{scaled} are too small to stylize "
+                             f"(at least {MIN_FRAME_SIDE} px on each side)")
+    # ffmpeg rotates the frames while decoding; they arrive at the rotated coded size.
+    decoded = (p.coded_height, p.coded_width) if p.rotation % 180 == 90 else (p.coded_width, p.coded_height)
+    if not p.coded_width:
+        decoded = (p.width, p.height)
+    anamorphic = Fraction(p.sar) != 1
 
     tmp_dir = frames_dir.with_name(frames_dir.name + ".tmp")
     shutil.rmtree(tmp_dir, ignore_errors=True)
     tmp_dir.mkdir(parents=True)
-    v = ffmpeg.input(str(clip), **in_args).video.filter("fps", fps=str(rate))
-    if (w, h) != (p.width, p.height):
+    v = ffmpeg.input(_input(clip), **in_args).video
+    if not start_s and p.fps and 0 < p.video_start < 1 / Fraction(p.fps):
+        # A video stream that starts a fraction of a frame in (Matroska/WebM with audio: 7-21 ms)
+        # sits off the fps filter's grid; half a frame off, its last frame rounds past the end and
+        # is lost. Start it at 0 (the sound moves by under a frame).
+        v = v.filter("setpts", "PTS-STARTPTS")
+    v = v.filter("fps", fps=str(rate))
+    if (w, h) != decoded:
         v = v.filter("scale", w, h, flags="area")
-    _run(ffmpeg.output(v, str(tmp_dir / FRAME_PATTERN), start_number=1, **{"fps_mode": "passthrough"}),
-         f"extracting frames of {clip}")
+    if anamorphic:
+        v = v.filter("setsar", 1)
+    errors = _run(ffmpeg.output(v, str(tmp_dir / FRAME_PATTERN), start_number=1, **{"fps_mode": "passthrough"}),
+                  f"extracting frames of {clip}")
     n = len(list(tmp_dir.glob("*.png")))
+    expected = expected_frames(p, rate, start_s, end)
+    problem = ""
+    short = expected - n if expected else 0
+    # Short by more than rounding explains, or (the whole clip) short at all while ffmpeg reported
+    # decode errors (not for a trim: a seek into H.264 can log errors for a healthy clip).
+    whole = not start_s and end is None
+    if short > damage_tolerance(expected) or (short > 0 and errors and whole):
+        first_error = errors.splitlines()[0] if errors else "no decode error reported"
+        first_error = re.sub(r"^\[[^]]* @ 0x[0-9a-f]+\] ", "", first_error)  # "[mov,mp4,... @ 0x..] "
+        problem = (f"clip {clip}: damaged or cut off: decoded {n} of the {expected} frames its header promises "
+                   f"({float(n / rate):.2f} of {float(expected / rate):.2f} s; ffmpeg: {first_error})")
+        if on_damaged == "error":
+            shutil.rmtree(tmp_dir, ignore_errors=True)
+            raise InputFileError(f"{problem}; set on_damaged: warn for this clip to render what decodes")
+        log.warning("%s; rendering the %d frames that decode (on_damaged: error stops instead)", problem, n)
     if n == 0:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+        if problem:
+            raise InputFileError(problem)
         raise InputFileError(f"clip {clip}: no frames in the chosen range (start {start}, end {end})")
     if frames_dir.exists():
         shutil.rmtree(frames_dir)
@@ -163,7 +318,7 @@ def extract(
     audio_out.parent.mkdir(parents=True, exist_ok=True)
     tmp_audio = audio_out.with_name(audio_out.name + ".tmp.wav")
     if p.has_audio:
-        a = ffmpeg.input(str(clip), **in_args).audio.filter("apad")
+        a = ffmpeg.input(_input(clip), **in_args).audio.filter("apad")
     else:
         a = ffmpeg.input(f"anullsrc=r={AUDIO_RATE}:cl=stereo", f="lavfi").audio
     _run(ffmpeg.output(a, str(tmp_audio), t=f"{float(duration):.6f}", ac=2, ar=AUDIO_RATE,
@@ -171,7 +326,7 @@ def extract(
     os.replace(tmp_audio, audio_out)
 
     meta = FramesMeta(clip_id or clip.stem, str(clip), str(rate), n, w, h, p.has_audio,
-                      float(duration), start_s, p.fps)
+                      float(duration), start_s, p.fps or str(rate), expected, bool(problem), problem)
     meta_out.parent.mkdir(parents=True, exist_ok=True)
     meta.write(meta_out)
     return meta
@@ -296,8 +451,16 @@ def sample_frames(
         else:
             n_t += 1
             name = f"train_{n_t:03d}.jpg"
-        v = ffmpeg.input(str(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
+        v = ffmpeg.input(_input(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
+        if Fraction(p.sar) != 1:
+            v = v.filter("setsar", 1)
         _run(ffmpeg.output(v, str(tmp / name), vframes=1, q=2), f"sampling content frames of {clip}")
+        if not (tmp / name).is_file():  # ffmpeg found nothing to decode there
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise InputFileError(
+                f"clip {clip}: no frame decodes at {t:.2f} s of the {p.duration:.2f} s its header says "
+                "(damaged or cut off): content frames cannot be spread over it; take it out of "
+                "content.clips or use a whole copy")
         written.append(out_dir / name)
     if out_dir.exists():
         shutil.rmtree(out_dir)

@@ -21,6 +21,21 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
 
 
+def remux_rotated(src: Path, out: Path, degrees: int) -> Path:
+    """Copy a clip, adding a display rotation to its video stream, as phones store portrait clips.
+
+    ffmpeg 6.1+ has ``-display_rotation`` (an input option); older ones write the ``rotate``
+    metadata key as the display matrix. Either way ffprobe must then report a rotation."""
+    try:
+        ffmpeg("-display_rotation:v:0", str(degrees), "-i", str(src), "-c", "copy", str(out))
+    except subprocess.CalledProcessError:
+        ffmpeg("-i", str(src), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}", str(out))
+    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+                        "stream_side_data=rotation", "-of", "csv=p=0", str(out)], capture_output=True, text=True)
+    assert r.stdout.strip(), f"this ffmpeg wrote no display rotation into {out}"
+    return out
+
+
 def make_sketch(path: Path, size: int = 96, seed: int = 0) -> Path:
     """A small line drawing: hatching and circles on white."""
     rng = np.random.default_rng(seed)

@@ -143,3 +143,172 @@ def test_content_files_split_a_folder_like_the_config(assets, tmp_path):
     (tmp_path / "held_000.jpg").write_bytes(b"")
     got = content_files(train, [tmp_path], "train", 1)
     assert [str(p) for p in got] == train + [str(tmp_path / "train_000.jpg")]
+
+
+@pytest.mark.parametrize("where", ["sketches", "variants", "clips"])
+def test_id_with_a_trailing_newline_is_refused(assets, where):
+    """Python's "$" matches before a final newline: "abc\\n" must not pass as an id."""
+    c = base(assets)
+    if where == "sketches":
+        c["sketches"]["lines\n"] = c["sketches"].pop("lines")
+    elif where == "variants":
+        c["variants"]["good\n"] = c["variants"].pop("good")
+    else:
+        c["clips"]["a\n"] = c["clips"].pop("a")
+    with pytest.raises(ConfigError) as err:
+        sbconfig.validate(c)
+    msg = str(err.value)
+    assert msg.startswith(f"config key {where}: ") and "\\n'" in msg and "letters, digits, _ and -" in msg
+    assert "\n" not in msg
+
+
+def test_id_references_with_a_trailing_newline_are_refused(assets):
+    c = base(assets)
+    c["clips"]["a"]["sketch"] = "lines\n"
+    with pytest.raises(ConfigError, match=r"config key clips\.a\.sketch: "):
+        sbconfig.validate(c)
+
+
+@pytest.mark.parametrize("value", [0, 5000, "0", "0/1", "5000", "2000/1", "0.0", "12\n", "1/0"])
+def test_fps_out_of_range_is_refused_as_number_or_string(assets, value):
+    for key, put in [("clips.a.fps", lambda c: c["clips"]["a"].update(fps=value)),
+                     ("film.fps", lambda c: c.update(film={"fps": value}))]:
+        c = base(assets)
+        put(c)
+        with pytest.raises(ConfigError) as err:
+            sbconfig.validate(c)
+        assert f"config key {key}" in str(err.value), (value, str(err.value))
+
+
+def test_fps_in_range_as_number_or_string(assets):
+    for value, expected in [(1000, "1000"), ("1000", "1000"), ("30000/1001", "30000/1001"), (0.5, "1/2")]:
+        c = base(assets)
+        c["clips"]["a"]["fps"] = value
+        assert sbconfig.extract_settings(sbconfig.validate(c), "a")["fps"] == expected
+
+
+def test_on_damaged_render_default_and_clip_override(assets):
+    c = base(assets)
+    c["clips"]["b"] = dict(c["clips"]["a"])
+    cfg = sbconfig.validate(c)
+    assert sbconfig.extract_settings(cfg, "a")["on_damaged"] == "warn"  # the default
+    c["render"] = {"on_damaged": "error"}
+    c["clips"]["b"]["on_damaged"] = "warn"
+    cfg = sbconfig.validate(c)
+    assert sbconfig.extract_settings(cfg, "a")["on_damaged"] == "error"
+    assert sbconfig.extract_settings(cfg, "b")["on_damaged"] == "warn"
+    c["clips"]["b"]["on_damaged"] = "ignore"
+    with pytest.raises(ConfigError, match=r"config key clips\.b\.on_damaged: 'ignore' is not one of"):
+        sbconfig.validate(c)
+
+
+def _bad_inputs(tmp_path, assets):
+    """name -> (a mutation of the config that brings a bad file, the key the error must name)."""
+    from PIL import Image
+
+    d = tmp_path
+    (d / "text.png").write_text("a sketch, honestly")
+    Image.new("L", (300, 300), 255).save(d / "full.png")
+    data = (d / "full.png").read_bytes()
+    (d / "cut.png").write_bytes(data[: len(data) - 20])  # its last chunks cut off
+    Image.new("L", (8, 300), 255).save(d / "tiny.png")
+    (d / "empty.mp4").write_bytes(b"")
+    (d / "text.mp4").write_text("a video, honestly")
+    from conftest import ffmpeg
+
+    ffmpeg("-f", "lavfi", "-i", "sine", "-t", "0.5", str(d / "audio-only.m4a"))
+    return {
+        "sketch text": (lambda c: c["sketches"].update(lines=str(d / "text.png")), "sketches.lines"),
+        "sketch cut": (lambda c: c["sketches"].update(lines=str(d / "cut.png")), "sketches.lines"),
+        "sketch tiny": (lambda c: c["sketches"].update(lines=str(d / "tiny.png")), "sketches.lines"),
+        "content text": (lambda c: c["content"].update(images=[str(d / "text.png"), *c["content"]["images"]]),
+                         "content.images"),
+        "clip empty": (lambda c: c["clips"]["a"].update(path=str(d / "empty.mp4")), "clips.a.path"),
+        "clip text": (lambda c: c["clips"]["a"].update(path=str(d / "text.mp4")), "clips.a.path"),
+        "clip audio only": (lambda c: c["clips"]["a"].update(path=str(d / "audio-only.m4a")), "clips.a.path"),
+
+    }
+
+
+def test_bad_input_files_stop_before_any_job(assets, tmp_path):
+    from sketchbook.content import list_images
+
+    cases = _bad_inputs(tmp_path, assets)
+    expected = {"sketch text": "not a readable image", "sketch cut": "not a readable image",
+                "sketch tiny": "8x300 px is too small", "content text": "not a readable image",
+                "clip empty": "not a readable video", "clip text": "not a readable video",
+                "clip audio only": "has no video stream"}
+    for name, (mutate, key) in cases.items():
+        c = base(assets)
+        c["content"]["images"] = [str(p) for p in list_images(assets / "content")]
+        mutate(c)
+        with pytest.raises(ConfigError) as err:
+            sbconfig.validate(c)
+        msg = str(err.value)
+        assert msg.startswith(f"config key {key}: "), (name, msg)
+        assert expected[name] in msg and "\n" not in msg, (name, msg)
+        # A cluster or cloud job's parse does not look at the files.
+        sbconfig.validate(c, check_files=False)
+
+
+@pytest.mark.parametrize("container, args", [
+    ("mp4", ["-c:v", "libx264", "-movflags", "+faststart"]),
+    ("mp4", ["-c:v", "libx264"]),  # index (moov) at the end
+    ("mov", ["-c:v", "libx264"]),
+    ("mkv", ["-c:v", "libx264"]),
+    ("webm", ["-c:v", "libvpx", "-b:v", "200k"]),
+    ("avi", ["-c:v", "mpeg4"]),
+    ("ts", ["-c:v", "libx264"]),
+])
+def test_clip_structure_is_checked_without_ffprobe(tmp_path, container, args, monkeypatch):
+    """Whole clips pass; clips cut off in their data pass with on_damaged: warn (the job renders
+    what decodes) and stop with on_damaged: error; a clip whose index is cut off stops."""
+    from conftest import ffmpeg
+    from sketchbook import inputs, video
+
+    def no_probe(*a, **k):
+        raise AssertionError("ffprobe was run for a container we know")
+
+    clip = tmp_path / f"c.{container}"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24", "-t", "2", *args, "-pix_fmt", "yuv420p", str(clip))
+    monkeypatch.setattr(video, "probe", no_probe)
+    kind, problem = inputs.sniff_clip(clip)
+    assert problem == ""
+    if container == "ts":
+        assert kind == "other"
+        return
+    inputs.check_clip(clip, "k", on_damaged="error")
+    data = clip.read_bytes()
+    cut = tmp_path / f"cut.{container}"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    kind, problem = inputs.sniff_clip(cut)
+    index_at_end = container in ("mp4", "mov") and "+faststart" not in args
+    if index_at_end:
+        assert problem.startswith("not a readable video: no index"), problem
+        with pytest.raises(ConfigError, match=r"^k: clip .*cut\.\w+: not a readable video: no index"):
+            inputs.check_clip(cut, "k")
+    else:
+        assert problem.startswith("cut off"), problem
+        inputs.check_clip(cut, "k", on_damaged="warn")
+        with pytest.raises(ConfigError, match=r"^k: clip .*cut\.\w+: damaged or cut off"):
+            inputs.check_clip(cut, "k", on_damaged="error")
+
+
+def test_check_files_follows_on_damaged_per_clip(assets, tmp_path):
+    from conftest import ffmpeg
+
+    full = tmp_path / "full.mkv"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24", "-t", "2", "-c:v", "libx264", str(full))
+    data = full.read_bytes()
+    (tmp_path / "cut.mkv").write_bytes(data[: len(data) // 2])
+    c = base(assets)
+    c["clips"]["a"]["path"] = str(tmp_path / "cut.mkv")
+    sbconfig.validate(c)  # warn: its job renders what decodes
+    c["render"] = {"on_damaged": "error"}
+    with pytest.raises(ConfigError, match=r"config key clips\.a\.path: clip .*cut\.mkv: damaged or cut off"):
+        sbconfig.validate(c)
+    c["clips"]["a"]["on_damaged"] = "warn"
+    sbconfig.validate(c)
+    c["content"]["clips"] = ["a"]  # content frames are spread over the whole clip: it must be whole
+    with pytest.raises(ConfigError, match=r"config key clips\.a\.path: clip .*cut\.mkv: damaged or cut off.*content\.clips"):
+        sbconfig.validate(c)
