@@ -18,12 +18,12 @@ class TrainSettings:
 
     iterations: int = 300
     image_size: int = 128
-    batch_size: int = 4
+    batch_size: int = 2
     learning_rate: float = 1e-3
-    content_weight: float = 1.0
+    content_weight: float = 3.0
     style_weight: float = 1.0
     tv_weight: float = 0.0
-    style_size: int = 192
+    style_size: int = 384
     seed: int = 0
     width: int = 32
     n_residual: int = 5
