@@ -1,12 +1,14 @@
 # The two commands: `make demo` (render the embedded demo) and `make test` (the test suite).
-# Both set everything up on a fresh machine first (scripts/setup.sh).
+# Both set everything up on a fresh machine first (scripts/setup.sh). `make test-quick`: the unit
+# tests only (about a minute), without the `integration`, `workflow` and `slow` tests (markers in
+# pyproject.toml); CI runs `make test`, all of them.
 VENV ?= .venv
 BIN := $(VENV)/bin
 # glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines.
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-quick lint bench clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh $(VENV)
@@ -22,6 +24,9 @@ demo: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+test-quick: setup
+	$(BIN)/python -m pytest -m "not integration and not workflow and not slow"
 
 lint: setup
 	$(BIN)/snakemake --lint

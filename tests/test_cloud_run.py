@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from helpers import BUCKET, CLOUD_ENV, REPO, s3_client, tiny_config, upload
 from standin_image import pip_calls
-from test_profiles import BUCKET, CLOUD_ENV, s3_client, storage_emulators, upload  # noqa: F401  (fixture)
-from test_workflow import tiny_config
+
+pytestmark = pytest.mark.integration
 
 PREFIX = "cloud-run"
 REQUIREMENTS_TEXT = (REPO / "requirements.txt").read_text()
@@ -86,7 +86,7 @@ def job_logs(jobs: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+def cloud_run(assets, storage_emulators, tmp_path_factory):
     """profiles/kubernetes with S3: two variants mixed per frame, training frames sampled from the clip."""
     cfg = small_config(assets)
     cfg["variants"] = tiny_config(assets)["variants"]
@@ -128,7 +128,7 @@ def assert_finished_in_the_bucket(run: tuple, storage: str, emulators: dict, out
     return keys
 
 
-def test_workflow_finishes_in_pods(cloud_run, storage_emulators):  # noqa: F811
+def test_workflow_finishes_in_pods(cloud_run, storage_emulators):
     keys = assert_finished_in_the_bucket(
         cloud_run, "s3", storage_emulators,
         ["results/film.mp4", "results/models/scores.csv", "results/previews/variants.png",
@@ -181,13 +181,13 @@ def test_kubernetes_jobs_pip_installs_are_in_the_image(cloud_run):
 
 
 @pytest.fixture(scope="module")
-def batch_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+def batch_run(assets, storage_emulators, tmp_path_factory):
     """profiles/googlebatch with Cloud Storage, on the small config."""
     return run_in_standin("fake_googlebatch.py", "googlebatch", "gcs", small_config(assets), assets,
                           storage_emulators, tmp_path_factory)
 
 
-def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):  # noqa: F811
+def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):
     assert_finished_in_the_bucket(batch_run, "gcs", storage_emulators,
                                   ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"])
 
@@ -209,13 +209,13 @@ def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
 
 
 @pytest.fixture(scope="module")
-def aws_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+def aws_run(assets, storage_emulators, tmp_path_factory):
     """profiles/aws-batch with S3, on the small config."""
     return run_in_standin("fake_aws_batch.py", "aws-batch", "s3", small_config(assets), assets, storage_emulators,
                           tmp_path_factory)
 
 
-def test_aws_batch_workflow_finishes_in_batch_jobs(aws_run, storage_emulators):  # noqa: F811
+def test_aws_batch_workflow_finishes_in_batch_jobs(aws_run, storage_emulators):
     assert_finished_in_the_bucket(aws_run, "s3", storage_emulators,
                                   ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"])
 

@@ -6,7 +6,7 @@ import yaml
 from sketchbook import config as sbconfig
 from sketchbook.errors import ConfigError
 
-from conftest import REPO
+from helpers import REPO
 
 
 def base(assets):
@@ -214,7 +214,7 @@ def _bad_inputs(tmp_path, assets):
     Image.new("L", (8, 300), 255).save(d / "tiny.png")
     (d / "empty.mp4").write_bytes(b"")
     (d / "text.mp4").write_text("a video, honestly")
-    from conftest import ffmpeg
+    from helpers import ffmpeg
 
     ffmpeg("-f", "lavfi", "-i", "sine", "-t", "0.5", str(d / "audio-only.m4a"))
     return {
@@ -263,7 +263,7 @@ def test_bad_input_files_stop_before_any_job(assets, tmp_path):
 def test_clip_structure_is_checked_without_ffprobe(tmp_path, container, args, monkeypatch):
     """Whole clips pass; clips cut off in their data pass with on_damaged: warn (the job renders
     what decodes) and stop with on_damaged: error; a clip whose index is cut off stops."""
-    from conftest import ffmpeg
+    from helpers import ffmpeg
     from sketchbook import inputs, video
 
     def no_probe(*a, **k):
@@ -295,7 +295,7 @@ def test_clip_structure_is_checked_without_ffprobe(tmp_path, container, args, mo
 
 
 def test_check_files_follows_on_damaged_per_clip(assets, tmp_path):
-    from conftest import ffmpeg
+    from helpers import ffmpeg
 
     full = tmp_path / "full.mkv"
     ffmpeg("-f", "lavfi", "-i", "testsrc2=size=64x48:rate=24", "-t", "2", "-c:v", "libx264", str(full))

@@ -10,7 +10,7 @@ from PIL import Image
 from sketchbook.errors import InputFileError
 from sketchbook.images import load_rgb
 
-from conftest import ffmpeg
+from helpers import ffmpeg
 
 H, W = 24, 40
 

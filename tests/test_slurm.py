@@ -33,8 +33,9 @@ import torch
 import yaml
 from PIL import Image
 
-from conftest import REPO
-from test_workflow import tiny_config
+from helpers import REPO, tiny_config
+
+pytestmark = pytest.mark.integration
 
 CLUSTER = REPO / "scripts" / "slurm_cluster.sh"
 GPU_PARTITION = "gpu-test"

@@ -213,6 +213,7 @@ print("RESUMED_FROM", r.resumed_from, flush=True)
 """
 
 
+@pytest.mark.slow  # a real training process, killed and run again (about 30 s)
 def test_killed_training_resumes_from_its_checkpoint(assets, tmp_path):
     """A real kill (SIGKILL) part-way; the re-run continues from the last checkpoint and finishes."""
     import signal
