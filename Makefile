@@ -4,7 +4,8 @@
 # pyproject.toml); CI runs `make test`, all of them.
 VENV ?= .venv
 BIN := $(VENV)/bin
-# glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines.
+# glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines. The
+# values live in sketchbook/allocator.py (tests/test_allocator.py checks this copy against them).
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 

@@ -36,8 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sketchbook.allocator import MALLOC_ENV  # the allocator settings every run gets
+
 REPO = Path(__file__).resolve().parents[1]
-MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
 
 
 # --- frames, models --------------------------------------------------------------------------------

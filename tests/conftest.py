@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from sketchbook.allocator import set_malloc_env
+
 from helpers import free_port, make_assets, wait_port
 
-os.environ.setdefault("MALLOC_MMAP_MAX_", "0")
-os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
+set_malloc_env()  # the subprocesses' (Snakemake, its jobs, scripts) allocator settings
 
 
 @pytest.fixture(scope="session")
