@@ -241,7 +241,8 @@ def worker_train(a: dict) -> dict:
     from sketchbook.lossnet import LossNetwork, load_loss_network, vgg16_features
     from sketchbook.network import TransformerNet
     from sketchbook.precision import autocast, resolve_precision
-    from sketchbook.train import CropSampler, StyleLoss, TrainSettings
+    from sketchbook.settings import TrainSettings
+    from sketchbook.train import CropSampler, StyleLoss
 
     device = torch.device(a["device"])
     precision = resolve_precision(a["precision"], device)

@@ -82,7 +82,7 @@ def score_settings(wildcards):
 
 
 def content_clip_params(wildcards):
-    return sbconfig.content_clip_settings(CFG, wildcards.clip)
+    return sbconfig.content_clip_settings(CFG)
 
 
 def clip_source(wildcards):

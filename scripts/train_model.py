@@ -14,7 +14,8 @@ from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
 from sketchbook.stylize import load_model, stylize_batch
-from sketchbook.train import TrainSettings, train
+from sketchbook.settings import TrainSettings
+from sketchbook.train import train
 
 
 def main(smk):

@@ -193,7 +193,7 @@ def content_inputs(cfg: dict) -> tuple[list[str], list[str]]:
     return split_held_out(images, cfg["content"]["held_out"])
 
 
-def content_clip_settings(cfg: dict, clip: str) -> dict:
+def content_clip_settings(cfg: dict) -> dict:
     """What changes the frames sampled from a content clip (not the clip's render settings)."""
     c = cfg["content"]
     return {"frames": c["clip_frames"], "held_out": c["held_out"], "size": c["size"]}

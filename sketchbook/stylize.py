@@ -18,7 +18,7 @@ import sys
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Mapping, Optional
 
 import pandas as pd
 import torch
@@ -123,13 +123,6 @@ def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.de
     return _finish(st(x), grayscale, levels, st.levels)
 
 
-def _run_now(fn: Callable, *args) -> Future:
-    """``pool.submit`` without a pool: run now, return a finished future."""
-    fut: Future = Future()
-    fut.set_result(fn(*args))
-    return fut
-
-
 def stylize_frames(
     plan: pd.DataFrame,
     frames_dir: Path | str,
@@ -162,9 +155,8 @@ def stylize_frames(
     def read(batch: list[str]) -> torch.Tensor:
         return torch.stack([read_frame(frames_dir / f) for f in batch])
 
-    # io_threads=0: read and write in this thread, between batches (no overlap).
     with atomic_dir(out_dir) as tmp, ThreadPoolExecutor(max(1, io_threads)) as pool:
-        submit = pool.submit if io_threads > 0 else _run_now
+        submit = pool.submit
         for variant, rows in plan.groupby("variant", sort=True):
             stylizer = Stylizer(load_model(models[variant], device), device, precision, fast=fast,
                                 band_mb=band_mb)  # once per model per clip

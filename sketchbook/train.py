@@ -23,7 +23,7 @@ from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .network import TransformerNet
 from .precision import autocast
-from .settings import TrainSettings  # noqa: F401  (re-exported: sketchbook.train.TrainSettings)
+from .settings import TrainSettings
 
 log = logging.getLogger(__name__)
 

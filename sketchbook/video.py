@@ -391,21 +391,6 @@ def join(
         _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"joining {out}")
 
 
-def stream_info(path: Path | str) -> dict:
-    """For tests and checks: frames, rate and duration of the video stream; audio duration."""
-    info = ffmpeg.probe(str(path), count_frames=None)
-    out: dict = {"video": None, "audio": None}
-    for s in info["streams"]:
-        if s["codec_type"] == "video" and out["video"] is None:
-            out["video"] = {"frames": int(s.get("nb_read_frames") or s.get("nb_frames") or 0),
-                            "fps": s["r_frame_rate"], "width": s["width"], "height": s["height"],
-                            "pix_fmt": s.get("pix_fmt"), "codec": s.get("codec_name"),
-                            "duration": float(s.get("duration") or 0)}
-        elif s["codec_type"] == "audio" and out["audio"] is None:
-            out["audio"] = {"duration": float(s.get("duration") or 0), "codec": s.get("codec_name")}
-    return out
-
-
 def sample_frames(
     clip: Path | str,
     out_dir: Path | str,

@@ -86,7 +86,7 @@ def test_content_from_clips_only(assets):
     c["content"] = {"clips": ["a"], "clip_frames": 5}
     cfg = sbconfig.validate(c)
     assert sbconfig.content_split(cfg) == ([], [])
-    assert sbconfig.content_clip_settings(cfg, "a") == {"frames": 5, "held_out": 1, "size": 256}
+    assert sbconfig.content_clip_settings(cfg) == {"frames": 5, "held_out": 1, "size": 256}
 
 
 def test_bad_yaml_names_the_file(tmp_path):

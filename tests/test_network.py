@@ -1,6 +1,10 @@
 import torch
 
-from sketchbook.network import TransformerNet, count_parameters
+from sketchbook.network import TransformerNet
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_johnson_network_size():
