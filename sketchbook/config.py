@@ -238,17 +238,3 @@ def extract_settings(cfg: dict, clip: str) -> dict:
 def film_fps(cfg: dict) -> Optional[str]:
     f = cfg["film"]["fps"]
     return None if f is None else str(parse_fps(f, "film.fps"))
-
-
-def load_yaml(path: Path | str) -> dict:
-    """Read a config file, naming it on error."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: the config must be a mapping of keys")
-    return data

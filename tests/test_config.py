@@ -38,7 +38,7 @@ def test_input_is_not_mutated(assets):
 
 def test_shipped_config_is_valid(monkeypatch):
     monkeypatch.chdir(REPO)  # its paths are relative to the repository root
-    cfg = sbconfig.validate(sbconfig.load_yaml(REPO / "config.yaml"))
+    cfg = sbconfig.validate(yaml.safe_load((REPO / "config.yaml").read_text()))
     assert len(cfg["sketches"]) >= 2 and len(cfg["clips"]) >= 2
 
 
@@ -87,13 +87,6 @@ def test_content_from_clips_only(assets):
     cfg = sbconfig.validate(c)
     assert sbconfig.content_split(cfg) == ([], [])
     assert sbconfig.content_clip_settings(cfg) == {"frames": 5, "held_out": 1, "size": 256}
-
-
-def test_bad_yaml_names_the_file(tmp_path):
-    p = tmp_path / "c.yaml"
-    p.write_text("sketches: [unclosed")
-    with pytest.raises(ConfigError, match="c.yaml"):
-        sbconfig.load_yaml(p)
 
 
 def test_fps_parsing():
