@@ -393,8 +393,6 @@ def executed_flops_per_frame(h: int, w: int) -> float:
 
 
 def psnr_dirs(a: Path, b: Path, files: list[str]) -> float:
-    import torch
-
     from sketchbook.images import read_frame
 
     se, n = 0.0, 0
@@ -599,8 +597,6 @@ def main() -> None:
     if a.quick:
         a.frames, a.size, a.big, a.big_frames, a.uhd, a.rounds = 16, "320x240", "", 0, "", 1
         a.no_train = a.no_dag = True
-
-    import torch
 
     from sketchbook.precision import cpu_has_bf16, pick_device
 

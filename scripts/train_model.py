@@ -54,7 +54,8 @@ def main(smk):
                          "total": res.final.total},
         "hand": hand_summary(renders, load_rgb(smk.input.sketch, "sketch")),
         "precision": precision, "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                        else platform.processor() or platform.machine()),
         "torch": torch.__version__, "code_version": smk.params.code_version,
     })
 

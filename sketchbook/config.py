@@ -108,7 +108,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
     for cid, clip in cfg["clips"].items():
         key = f"config key clips.{cid}"
         if clip["sketch"] not in cfg["sketches"]:
-            raise ConfigError(f"{key}.sketch: no sketch named {clip['sketch']!r} (sketches: {', '.join(cfg['sketches'])})")
+            raise ConfigError(f"{key}.sketch: no sketch named {clip['sketch']!r} "
+                              f"(sketches: {', '.join(cfg['sketches'])})")
         clip.setdefault("variants", list(cfg["variants"]))
         for v in clip["variants"]:
             if v not in cfg["variants"]:
@@ -119,7 +120,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
             parse_fps(clip["fps"], f"{key}.fps")
     for i, cid in enumerate(cfg["content"]["clips"]):
         if cid not in cfg["clips"]:
-            raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} (clips: {', '.join(cfg['clips'])})")
+            raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} "
+                              f"(clips: {', '.join(cfg['clips'])})")
     if cfg["film"]["fps"] is not None:
         parse_fps(cfg["film"]["fps"], "config key film.fps")
     for name in cfg["variants"]:

@@ -303,5 +303,6 @@ def test_check_files_follows_on_damaged_per_clip(assets, tmp_path):
     c["clips"]["a"]["on_damaged"] = "warn"
     sbconfig.validate(c)
     c["content"]["clips"] = ["a"]  # content frames are spread over the whole clip: it must be whole
-    with pytest.raises(ConfigError, match=r"config key clips\.a\.path: clip .*cut\.mkv: damaged or cut off.*content\.clips"):
+    with pytest.raises(ConfigError,
+                       match=r"config key clips\.a\.path: clip .*cut\.mkv: damaged or cut off.*content\.clips"):
         sbconfig.validate(c)

@@ -1,5 +1,7 @@
 from fractions import Fraction
 
+import numpy
+
 import pytest
 
 from sketchbook import video
@@ -102,7 +104,7 @@ def test_sample_content_frames(assets, tmp_path):
 PATTERN_W, PATTERN_H = 32, 24
 
 
-def pattern_frame() -> "np.ndarray":
+def pattern_frame() -> "numpy.ndarray":
     """White, with a black square in the top-left corner: any turn or squash shows."""
     import numpy as np
 
@@ -129,7 +131,7 @@ def pattern_clip(tmp_path, name="pat.mp4", frames=6, sar=None, rotate=None):
     return out
 
 
-def read_png(path) -> "np.ndarray":
+def read_png(path) -> "numpy.ndarray":
     import numpy as np
     from PIL import Image
 
