@@ -29,8 +29,12 @@ test: setup
 test-quick: setup
 	$(BIN)/python -m pytest -m "not integration and not workflow and not slow"
 
+# The workflow's own lint, the rules' layout (snakefmt; `snakefmt Snakefile rules/` applies it) and
+# ruff on the Python (settings in pyproject.toml). About 15 s.
 lint: setup
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/ruff check sketchbook scripts tests benchmarks
 
 # Speed and memory side by side (benchmarks/bench.py; a few minutes on 2 cores): writes
 # results/bench.json. BENCH_ARGS=--quick for a smoke test; the demo split needs `make demo` first.
