@@ -41,5 +41,6 @@ lint: setup
 bench: setup
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
+# (benchmarks/train_model, benchmarks/stylize_frames: where older versions wrote the jobs' timings.)
 clean:
 	rm -rf results logs benchmarks/train_model benchmarks/stylize_frames .snakemake

@@ -15,6 +15,8 @@ rule fetch_loss_network:
         info="resources/loss_network/vgg16.json",
     log:
         "logs/fetch_loss_network/vgg16.log",
+    benchmark:
+        "logs/fetch_loss_network/vgg16.tsv"
     conda:
         "../envs/torch.yaml"
     params:
@@ -34,6 +36,8 @@ rule sample_content:
         directory("results/content/{clip}"),
     log:
         "logs/sample_content/{clip}.log",
+    benchmark:
+        "logs/sample_content/{clip}.tsv"
     conda:
         "../envs/ffmpeg.yaml"
     resources:
@@ -60,7 +64,7 @@ rule train_model:
     log:
         "logs/train_model/{sketch}/{variant}.log",
     benchmark:
-        "benchmarks/train_model/{sketch}/{variant}.tsv"
+        "logs/train_model/{sketch}/{variant}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 8
@@ -87,6 +91,8 @@ rule score_models:
         "results/models/scores.csv",
     log:
         "logs/score_models/scores.log",
+    benchmark:
+        "logs/score_models/scores.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 8
@@ -114,6 +120,8 @@ rule preview_variants:
         "results/previews/variants.png",
     log:
         "logs/preview_variants/variants.log",
+    benchmark:
+        "logs/preview_variants/variants.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 8

@@ -8,6 +8,8 @@ rule plan_frames:
         "results/plans/{clip}.csv",
     log:
         "logs/plan_frames/{clip}.log",
+    benchmark:
+        "logs/plan_frames/{clip}.tsv"
     conda:
         "../envs/torch.yaml"
     params:
@@ -27,7 +29,7 @@ rule stylize_frames:
     log:
         "logs/stylize_frames/{clip}.log",
     benchmark:
-        "benchmarks/stylize_frames/{clip}.tsv"
+        "logs/stylize_frames/{clip}.tsv"
     conda:
         "../envs/torch.yaml"
     threads: 8

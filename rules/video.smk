@@ -10,6 +10,8 @@ rule extract_frames:
         audio="results/audio/{clip}.wav",
     log:
         "logs/extract_frames/{clip}.log",
+    benchmark:
+        "logs/extract_frames/{clip}.tsv"
     conda:
         "../envs/ffmpeg.yaml"
     resources:
@@ -30,6 +32,8 @@ rule encode_clip:
         "results/clips/{clip}.mp4",
     log:
         "logs/encode_clip/{clip}.log",
+    benchmark:
+        "logs/encode_clip/{clip}.tsv"
     conda:
         "../envs/ffmpeg.yaml"
     params:
@@ -47,6 +51,8 @@ rule join_film:
         "results/film.mp4",
     log:
         "logs/join_film/film.log",
+    benchmark:
+        "logs/join_film/film.tsv"
     conda:
         "../envs/ffmpeg.yaml"
     params:
