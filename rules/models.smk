@@ -97,6 +97,7 @@ rule score_models:
         "../envs/torch.yaml"
     threads: 8
     resources:
+        gpu=1,
         attempt=attempt_number,
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
@@ -126,6 +127,7 @@ rule preview_variants:
         "../envs/torch.yaml"
     threads: 8
     resources:
+        gpu=1,
         attempt=attempt_number,
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],

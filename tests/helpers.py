@@ -20,6 +20,8 @@ from PIL import Image, ImageDraw
 REPO = Path(__file__).resolve().parents[1]
 TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
 BUCKET = "sketchbook-test"
+# The rules that declare `gpu=1` (test_profiles checks this against rules/): every profile gives them a GPU.
+GPU_RULES = {"train_model", "stylize_frames", "score_models", "preview_variants"}
 
 
 def ffmpeg(*args: str) -> None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import BUCKET, CLOUD_ENV, REPO, s3_client, tiny_config, upload
+from helpers import BUCKET, CLOUD_ENV, GPU_RULES, REPO, s3_client, tiny_config, upload
 from standin_image import pip_calls
 
 pytestmark = pytest.mark.integration
@@ -150,7 +150,7 @@ def test_jobs_ran_as_pods_with_gpu_requests(cloud_run):
     assert "fetch_loss_network" not in rules  # a local rule: runs in the main process
     for rule, spec in specs:
         gpu = spec["requests"].get("nvidia.com/gpu"), spec["limits"].get("nvidia.com/gpu")
-        if rule in {"train_model", "stylize_frames"}:
+        if rule in GPU_RULES:
             assert gpu == ("1", "1") and "nvidia.com/gpu" in spec["tolerations"], spec
         else:
             assert gpu == (None, None), spec
@@ -197,7 +197,7 @@ def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
     for rule, spec in specs:
         assert spec["image"] == CLOUD_ENV["SKETCHBOOK_IMAGE"]
         assert spec["max_retry_count"] == 0  # Snakemake retries, not Batch as well
-        if rule in {"train_model", "stylize_frames"}:
+        if rule in GPU_RULES:
             assert spec["accelerators"] == [["nvidia-tesla-t4", 1]] and spec["machine_type"] == "n1-standard-8"
         else:
             assert spec["accelerators"] == [] and spec["machine_type"] == "e2-standard-4"
@@ -227,6 +227,8 @@ def test_aws_batch_gpu_rules_get_a_gpu(aws_run):
         assert spec["timeout"] == 14400
         if rule in {"train_model", "stylize_frames"}:
             assert (spec["gpu"], spec["vcpu"], spec["memory"]) == (1, 8, 32768), spec
+        elif rule in GPU_RULES:  # scoring, previews
+            assert (spec["gpu"], spec["vcpu"], spec["memory"]) == (1, 8, 16384), spec
         else:
             assert spec["gpu"] == 0, spec
     assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= {rule for rule, _ in specs}

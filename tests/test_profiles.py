@@ -21,10 +21,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import BUCKET, CLOUD_ENV, REPO, tiny_config, upload
+from helpers import BUCKET, CLOUD_ENV, GPU_RULES, REPO, tiny_config, upload
 
 PROFILES = REPO / "profiles"
-GPU_RULES = {"train_model", "stylize_frames"}
 
 
 def pins(lines) -> dict[str, str]:
@@ -43,6 +42,13 @@ REQUIREMENTS = pins((REPO / "requirements.txt").read_text().splitlines())
 
 def workflow_rules() -> set[str]:
     return {m for f in (REPO / "rules").glob("*.smk") for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
+
+
+def test_gpu_rules_are_the_rules_that_declare_a_gpu():
+    declared = {rule for f in (REPO / "rules").glob("*.smk")
+                for rule, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", f.read_text(), re.M)
+                if re.search(r"^\s+gpu=1,", body, re.M)}
+    assert declared == GPU_RULES
 
 
 def profile_yaml(name: str) -> dict:
