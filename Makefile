@@ -1,7 +1,7 @@
 # The two commands: `make demo` (render the embedded demo) and `make test` (the test suite).
 # Both set everything up on a fresh machine first (scripts/setup.sh). `make test-quick`: the unit
-# tests only (about a minute), without the `integration`, `workflow` and `slow` tests (markers in
-# pyproject.toml); CI runs `make test`, all of them.
+# tests only (about 2 minutes on 2 cores), without the `integration`, `workflow` and `slow` tests
+# (markers in pyproject.toml); CI runs `make test`, all of them.
 VENV ?= .venv
 BIN := $(VENV)/bin
 # glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines. The
