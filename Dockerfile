@@ -8,6 +8,7 @@
 # the scripts put first on sys.path); the package installed here is the fallback.
 FROM python:3.11-slim-bookworm
 
+# MALLOC_*: the allocator settings of sketchbook/allocator.py (tests/test_allocator.py checks them).
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \

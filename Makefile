@@ -1,12 +1,15 @@
 # The two commands: `make demo` (render the embedded demo) and `make test` (the test suite).
-# Both set everything up on a fresh machine first (scripts/setup.sh).
+# Both set everything up on a fresh machine first (scripts/setup.sh). `make test-quick`: the unit
+# tests only (about 2 minutes on 2 cores), without the `integration`, `workflow` and `slow` tests
+# (markers in pyproject.toml); CI runs `make test`, all of them.
 VENV ?= .venv
 BIN := $(VENV)/bin
-# glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines.
+# glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines. The
+# values live in sketchbook/allocator.py (tests/test_allocator.py checks this copy against them).
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
-.PHONY: setup demo test lint bench clean
+.PHONY: setup demo test test-quick lint bench clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh $(VENV)
@@ -23,13 +26,21 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+test-quick: setup
+	$(BIN)/python -m pytest -m "not integration and not workflow and not slow"
+
+# The workflow's own lint, the rules' layout (snakefmt; `snakefmt Snakefile rules/` applies it) and
+# ruff on the Python (settings in pyproject.toml). About 15 s.
 lint: setup
 	$(BIN)/snakemake --lint
+	$(BIN)/snakefmt --check Snakefile rules/
+	$(BIN)/ruff check sketchbook scripts tests benchmarks
 
 # Speed and memory side by side (benchmarks/bench.py; a few minutes on 2 cores): writes
 # results/bench.json. BENCH_ARGS=--quick for a smoke test; the demo split needs `make demo` first.
 bench: setup
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
+# (benchmarks/train_model, benchmarks/stylize_frames: where older versions wrote the jobs' timings.)
 clean:
 	rm -rf results logs benchmarks/train_model benchmarks/stylize_frames .snakemake

@@ -36,8 +36,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from sketchbook.allocator import MALLOC_ENV  # the allocator settings every run gets
+
 REPO = Path(__file__).resolve().parents[1]
-MALLOC_ENV = {"MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
 
 
 # --- frames, models --------------------------------------------------------------------------------
@@ -240,7 +241,8 @@ def worker_train(a: dict) -> dict:
     from sketchbook.lossnet import LossNetwork, load_loss_network, vgg16_features
     from sketchbook.network import TransformerNet
     from sketchbook.precision import autocast, resolve_precision
-    from sketchbook.train import CropSampler, StyleLoss, TrainSettings
+    from sketchbook.settings import TrainSettings
+    from sketchbook.train import CropSampler, StyleLoss
 
     device = torch.device(a["device"])
     precision = resolve_precision(a["precision"], device)
@@ -391,8 +393,6 @@ def executed_flops_per_frame(h: int, w: int) -> float:
 
 
 def psnr_dirs(a: Path, b: Path, files: list[str]) -> float:
-    import torch
-
     from sketchbook.images import read_frame
 
     se, n = 0.0, 0
@@ -597,8 +597,6 @@ def main() -> None:
     if a.quick:
         a.frames, a.size, a.big, a.big_frames, a.uhd, a.rounds = 16, "320x240", "", 0, "", 1
         a.no_train = a.no_dag = True
-
-    import torch
 
     from sketchbook.precision import cpu_has_bf16, pick_device
 

@@ -1,15 +1,14 @@
 # Config validation, id constraints, target lists and named input functions.
-import os
 import re
 
 from sketchbook import CODE_VERSIONS
 from sketchbook import config as sbconfig
+from sketchbook.allocator import set_malloc_env
 from sketchbook.errors import SketchbookError
 
-# In this family of machines glibc's malloc returning big blocks to the OS slows torch 1.4-2.5x;
-# jobs inherit these (set before any job process starts). Users can override them.
-os.environ.setdefault("MALLOC_MMAP_MAX_", "0")
-os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
+# glibc malloc settings that keep torch fast (sketchbook/allocator.py); jobs inherit them (set
+# before any job process starts). Values already in the environment win.
+set_malloc_env()
 
 # S3 storage (cloud profiles): see sketchbook.cloud (a folder a job uploaded must not read as missing).
 if workflow.storage_settings.default_storage_provider == "s3":
@@ -83,7 +82,7 @@ def score_settings(wildcards):
 
 
 def content_clip_params(wildcards):
-    return sbconfig.content_clip_settings(CFG, wildcards.clip)
+    return sbconfig.content_clip_settings(CFG)
 
 
 def clip_source(wildcards):

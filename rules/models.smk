@@ -1,5 +1,6 @@
 # Sketch -> style models: the loss network's weights, training, scoring.
 
+
 # Fetched where Snakemake runs (the login node of a cluster, which has the network), not in a
 # cluster or cloud job: compute nodes may be offline and would fall back to another weights source.
 localrules:
@@ -12,16 +13,18 @@ rule fetch_loss_network:
     output:
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
+    log:
+        "logs/fetch_loss_network/vgg16.log",
+    benchmark:
+        "logs/fetch_loss_network/vgg16.tsv"
+    conda:
+        "../envs/torch.yaml"
     params:
         weights=CFG["loss_network"]["weights"],
         convention=CFG["loss_network"]["convention"],
         download=CFG["loss_network"]["download"],
         if_missing=CFG["loss_network"]["if_missing"],
         code_version=CODE_VERSIONS["fetch_loss_network"],
-    log:
-        "logs/fetch_loss_network/vgg16.log",
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/fetch_loss_network.py"
 
@@ -31,15 +34,17 @@ rule sample_content:
         clip_source,
     output:
         directory("results/content/{clip}"),
+    log:
+        "logs/sample_content/{clip}.log",
+    benchmark:
+        "logs/sample_content/{clip}.tsv"
+    conda:
+        "../envs/ffmpeg.yaml"
+    resources:
+        attempt=attempt_number,
     params:
         settings=content_clip_params,
         code_version=CODE_VERSIONS["sample_content"],
-    resources:
-        attempt=attempt_number,
-    log:
-        "logs/sample_content/{clip}.log",
-    conda:
-        "../envs/ffmpeg.yaml"
     script:
         "../scripts/sample_content.py"
 
@@ -56,20 +61,20 @@ rule train_model:
         losses="results/models/{sketch}/{variant}.losses.csv",
         curve="results/models/{sketch}/{variant}.curve.png",
         card="results/models/{sketch}/{variant}.card.json",
-    params:
-        settings=train_params,
-        held_out=CFG["content"]["held_out"],
-        code_version=CODE_VERSIONS["train_model"],
+    log:
+        "logs/train_model/{sketch}/{variant}.log",
+    benchmark:
+        "logs/train_model/{sketch}/{variant}.tsv"
+    conda:
+        "../envs/torch.yaml"
     threads: 8
     resources:
         gpu=1,
         attempt=attempt_number,
-    log:
-        "logs/train_model/{sketch}/{variant}.log",
-    benchmark:
-        "benchmarks/train_model/{sketch}/{variant}.tsv"
-    conda:
-        "../envs/torch.yaml"
+    params:
+        settings=train_params,
+        held_out=CFG["content"]["held_out"],
+        code_version=CODE_VERSIONS["train_model"],
     script:
         "../scripts/train_model.py"
 
@@ -84,6 +89,16 @@ rule score_models:
         info="resources/loss_network/vgg16.json",
     output:
         "results/models/scores.csv",
+    log:
+        "logs/score_models/scores.log",
+    benchmark:
+        "logs/score_models/scores.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 8
+    resources:
+        gpu=1,
+        attempt=attempt_number,
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         settings=score_settings,
@@ -91,13 +106,6 @@ rule score_models:
         grayscale=RENDER["grayscale"],
         levels=RENDER["levels"],
         code_version=CODE_VERSIONS["score_models"],
-    threads: 8
-    resources:
-        attempt=attempt_number,
-    log:
-        "logs/score_models/scores.log",
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/score_models.py"
 
@@ -111,6 +119,16 @@ rule preview_variants:
         frames=expand("results/frames/{clip}", clip=CLIPS),
     output:
         "results/previews/variants.png",
+    log:
+        "logs/preview_variants/variants.log",
+    benchmark:
+        "logs/preview_variants/variants.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 8
+    resources:
+        gpu=1,
+        attempt=attempt_number,
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         clips=CLIPS,
@@ -118,12 +136,5 @@ rule preview_variants:
         levels=RENDER["levels"],
         held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["preview_variants"],
-    threads: 8
-    resources:
-        attempt=attempt_number,
-    log:
-        "logs/preview_variants/variants.log",
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/preview_variants.py"

@@ -6,13 +6,15 @@ rule plan_frames:
         meta="results/frames/{clip}.json",
     output:
         "results/plans/{clip}.csv",
+    log:
+        "logs/plan_frames/{clip}.log",
+    benchmark:
+        "logs/plan_frames/{clip}.tsv"
+    conda:
+        "../envs/torch.yaml"
     params:
         plan=plan_params,
         code_version=CODE_VERSIONS["plan_frames"],
-    log:
-        "logs/plan_frames/{clip}.log",
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/plan_frames.py"
 
@@ -24,19 +26,19 @@ rule stylize_frames:
         models=clip_models,
     output:
         directory("results/stylized/{clip}"),
+    log:
+        "logs/stylize_frames/{clip}.log",
+    benchmark:
+        "logs/stylize_frames/{clip}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 8
+    resources:
+        gpu=1,
     params:
         variants=clip_variants,
         grayscale=clip_grayscale,
         levels=clip_levels,
         code_version=CODE_VERSIONS["stylize_frames"],
-    threads: 8
-    resources:
-        gpu=1,
-    log:
-        "logs/stylize_frames/{clip}.log",
-    benchmark:
-        "benchmarks/stylize_frames/{clip}.tsv"
-    conda:
-        "../envs/torch.yaml"
     script:
         "../scripts/stylize_frames.py"

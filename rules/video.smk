@@ -8,15 +8,17 @@ rule extract_frames:
         frames=directory("results/frames/{clip}"),
         meta="results/frames/{clip}.json",
         audio="results/audio/{clip}.wav",
+    log:
+        "logs/extract_frames/{clip}.log",
+    benchmark:
+        "logs/extract_frames/{clip}.tsv"
+    conda:
+        "../envs/ffmpeg.yaml"
+    resources:
+        attempt=attempt_number,
     params:
         settings=extract_params,
         code_version=CODE_VERSIONS["extract_frames"],
-    resources:
-        attempt=attempt_number,
-    log:
-        "logs/extract_frames/{clip}.log",
-    conda:
-        "../envs/ffmpeg.yaml"
     script:
         "../scripts/extract_frames.py"
 
@@ -28,12 +30,14 @@ rule encode_clip:
         audio="results/audio/{clip}.wav",
     output:
         "results/clips/{clip}.mp4",
-    params:
-        code_version=CODE_VERSIONS["encode_clip"],
     log:
         "logs/encode_clip/{clip}.log",
+    benchmark:
+        "logs/encode_clip/{clip}.tsv"
     conda:
         "../envs/ffmpeg.yaml"
+    params:
+        code_version=CODE_VERSIONS["encode_clip"],
     script:
         "../scripts/encode_clip.py"
 
@@ -45,13 +49,15 @@ rule join_film:
         audios=expand("results/audio/{clip}.wav", clip=CLIPS),
     output:
         "results/film.mp4",
+    log:
+        "logs/join_film/film.log",
+    benchmark:
+        "logs/join_film/film.tsv"
+    conda:
+        "../envs/ffmpeg.yaml"
     params:
         order=CLIPS,
         fps=film_fps,
         code_version=CODE_VERSIONS["join_film"],
-    log:
-        "logs/join_film/film.log",
-    conda:
-        "../envs/ffmpeg.yaml"
     script:
         "../scripts/join_film.py"

@@ -2,6 +2,7 @@
 import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from pathlib import Path
 
+from sketchbook.atomic import atomic_file
 from sketchbook.entry import run
 from sketchbook.errors import SketchbookError
 from sketchbook.content import content_files
@@ -24,10 +25,8 @@ def main(smk):
         raise SketchbookError("no held-out images to score on: set content.held_out to 1 or more")
     df = score_models(models, sketches, settings, held_out, lossnet, device,
                       grayscale=smk.params.grayscale, levels=smk.params.levels)
-    out = Path(smk.output[0])
-    tmp = out.with_name(out.name + ".tmp")
-    df.to_csv(tmp, index=False, float_format="%.6g")
-    tmp.replace(out)
+    with atomic_file(smk.output[0]) as tmp:
+        df.to_csv(tmp, index=False, float_format="%.6g")
     print(df.to_string(index=False))
 
 

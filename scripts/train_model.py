@@ -14,7 +14,8 @@ from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
 from sketchbook.stylize import load_model, stylize_batch
-from sketchbook.train import TrainSettings, train
+from sketchbook.settings import TrainSettings
+from sketchbook.train import train
 
 
 def main(smk):
@@ -53,7 +54,8 @@ def main(smk):
                          "total": res.final.total},
         "hand": hand_summary(renders, load_rgb(smk.input.sketch, "sketch")),
         "precision": precision, "device": str(device),
-        "device_name": torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or platform.machine(),
+        "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
+                        else platform.processor() or platform.machine()),
         "torch": torch.__version__, "code_version": smk.params.code_version,
     })
 

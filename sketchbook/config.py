@@ -108,7 +108,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
     for cid, clip in cfg["clips"].items():
         key = f"config key clips.{cid}"
         if clip["sketch"] not in cfg["sketches"]:
-            raise ConfigError(f"{key}.sketch: no sketch named {clip['sketch']!r} (sketches: {', '.join(cfg['sketches'])})")
+            raise ConfigError(f"{key}.sketch: no sketch named {clip['sketch']!r} "
+                              f"(sketches: {', '.join(cfg['sketches'])})")
         clip.setdefault("variants", list(cfg["variants"]))
         for v in clip["variants"]:
             if v not in cfg["variants"]:
@@ -119,7 +120,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
             parse_fps(clip["fps"], f"{key}.fps")
     for i, cid in enumerate(cfg["content"]["clips"]):
         if cid not in cfg["clips"]:
-            raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} (clips: {', '.join(cfg['clips'])})")
+            raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} "
+                              f"(clips: {', '.join(cfg['clips'])})")
     if cfg["film"]["fps"] is not None:
         parse_fps(cfg["film"]["fps"], "config key film.fps")
     for name in cfg["variants"]:
@@ -193,7 +195,7 @@ def content_inputs(cfg: dict) -> tuple[list[str], list[str]]:
     return split_held_out(images, cfg["content"]["held_out"])
 
 
-def content_clip_settings(cfg: dict, clip: str) -> dict:
+def content_clip_settings(cfg: dict) -> dict:
     """What changes the frames sampled from a content clip (not the clip's render settings)."""
     c = cfg["content"]
     return {"frames": c["clip_frames"], "held_out": c["held_out"], "size": c["size"]}
@@ -238,17 +240,3 @@ def extract_settings(cfg: dict, clip: str) -> dict:
 def film_fps(cfg: dict) -> Optional[str]:
     f = cfg["film"]["fps"]
     return None if f is None else str(parse_fps(f, "film.fps"))
-
-
-def load_yaml(path: Path | str) -> dict:
-    """Read a config file, naming it on error."""
-    p = Path(path)
-    try:
-        data = yaml.safe_load(p.read_text())
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read config ({exc})") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{p}: not valid YAML ({exc})") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{p}: the config must be a mapping of keys")
-    return data

@@ -6,11 +6,12 @@ torch or ffmpeg).
 
 Retries: Snakemake retries a failed job (``retries: 1``) without knowing why it failed. A job
 that failed on its input (an :class:`InputFileError` or :class:`ConfigError`) would fail the same
-way again and show its error twice. So the first try leaves a note (``.snakemake/sketchbook/input-errors/<log path>``), and
-a second try of the same job in the same run, told by the rule's ``attempt`` resource
-(``rules/common.smk``: ``attempt_number``), finds it and stops at once with one short line. A
-first try removes any note an earlier run left. Where jobs do not share a file system with the
-retry (a cloud job), the retry runs in full, as before.
+way again and show its error twice. So the first try leaves a note
+(``.snakemake/sketchbook/input-errors/<log path>``), and a second try of the same job in the
+same run, told by the rule's ``attempt`` resource (``rules/common.smk``: ``attempt_number``),
+finds it and stops at once with one short line. A first try removes any note an earlier run left.
+Where jobs do not share a file system with the retry (a cloud job), the retry runs in full, as
+before.
 """
 
 from __future__ import annotations

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from pathlib import Path
 
 import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .atomic import atomic_file
 from .errors import InputFileError
 
 # torchvision 0.29 deprecates its image codecs in favour of TorchCodec; they are still the fastest
@@ -115,10 +115,8 @@ def write_frame(img: torch.Tensor, path: Path | str, compression: int = 1) -> No
     readers (``read_frame``, ffmpeg) expand them back to RGB."""
     from torchvision.io import write_png
 
-    path = Path(path)
-    tmp = path.with_name("." + path.name + ".tmp")
-    write_png(img.contiguous().cpu(), str(tmp), compression_level=compression)
-    os.replace(tmp, path)
+    with atomic_file(path, hidden=True) as tmp:
+        write_png(img.contiguous().cpu(), str(tmp), compression_level=compression)
 
 
 def to_uint8(x: torch.Tensor) -> torch.Tensor:

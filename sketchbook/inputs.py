@@ -117,7 +117,8 @@ def sniff_clip(path: str | Path) -> tuple[str, str]:
             types, runs_past = _mp4_boxes(f, size)
             if "moov" not in types:
                 why = f"its {runs_past} box runs past the end" if runs_past else "it has no moov box"
-                return "mp4", f"not a readable video: no index (moov box) ({why}: cut off before its index was written?)"
+                return "mp4", (f"not a readable video: no index (moov box) "
+                               f"({why}: cut off before its index was written?)")
             if runs_past:
                 return "mp4", f"cut off: its {runs_past} box runs past the end of the file ({size} bytes)"
             return "mp4", ""

@@ -92,7 +92,8 @@ def unlock_if_stale(workdir: Path | str = ".") -> Optional[str]:
         return (f"Snakemake is still running in {Path(workdir).resolve()} (pid {', '.join(map(str, alive))}): "
                 "its lock is kept; wait for it or stop it")
     shutil.rmtree(Path(workdir) / ".snakemake" / "locks", ignore_errors=True)
-    return "a previous run was stopped before it finished (its lock was left behind): unlocked; carrying on where it stopped"
+    return ("a previous run was stopped before it finished (its lock was left behind): unlocked; "
+            "carrying on where it stopped")
 
 
 def main(argv: list[str]) -> int:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
@@ -27,6 +26,7 @@ from typing import Any, Callable, Optional
 import torch
 from torch import nn
 
+from .atomic import atomic_file
 from .errors import WeightsError
 from .torchfile import load_plain
 
@@ -258,15 +258,13 @@ def fetch_weights(
             )
     sd, conv, source = result
     out_weights.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_weights.with_name(out_weights.name + ".tmp")
-    torch.save(sd, tmp)
-    digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
-    os.replace(tmp, out_weights)
+    with atomic_file(out_weights) as tmp:
+        torch.save(sd, tmp)
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     info = {"architecture": "vgg16.features", "convention": conv, "source": source,
             "sha256": digest, "tried": tried}
-    tmp_info = out_info.with_name(out_info.name + ".tmp")
-    tmp_info.write_text(json.dumps(info, indent=2) + "\n")
-    os.replace(tmp_info, out_info)
+    with atomic_file(out_info) as tmp:
+        tmp.write_text(json.dumps(info, indent=2) + "\n")
     return FetchResult(conv, source, digest, tuple(tried))
 
 

@@ -81,10 +81,6 @@ class TransformerNet(nn.Module):
         return torch.sigmoid(y[..., :h, :w])
 
 
-def count_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
-
-
 # --- Fast inference -------------------------------------------------------------------------------
 # The same function as TransformerNet.forward for trained models, computed with less work:
 # - each instance norm's statistics are taken in one read, and normalisation, ReLU (or the

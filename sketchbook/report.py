@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -11,16 +10,13 @@ import pandas as pd
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-
-def _atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+from .atomic import atomic_file
 
 
 def write_card(path: Path | str, card: Mapping) -> None:
     """A model card: JSON, keys in a stable order."""
-    _atomic_write_text(Path(path), json.dumps(card, indent=2, sort_keys=False) + "\n")
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
 
 
 def plot_losses(losses_csv: Path | str, out_png: Path | str, title: str) -> None:
@@ -43,11 +39,9 @@ def plot_losses(losses_csv: Path | str, out_png: Path | str, title: str) -> None
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     fig.tight_layout()
-    out_png = Path(out_png)
-    tmp = out_png.with_name(out_png.name + ".tmp.png")
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, out_png)
+    with atomic_file(out_png, ".tmp.png") as tmp:
+        fig.savefig(tmp)
+        plt.close(fig)
 
 
 def contact_sheet(
@@ -71,10 +65,8 @@ def contact_sheet(
             x = label_w + c * (cell + 4)
             sheet.paste(im, (x, y))
             d.text((x + 2, y + im.height + 2), caption, fill="black", font=font)
-    out_png = Path(out_png)
-    tmp = out_png.with_name(out_png.name + ".tmp.png")
-    sheet.save(tmp)
-    os.replace(tmp, out_png)
+    with atomic_file(out_png, ".tmp.png") as tmp:
+        sheet.save(tmp)
 
 
 def sample_frame(frames_dir: Path | str) -> Path:

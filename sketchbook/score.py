@@ -12,7 +12,8 @@ from . import fidelity
 from .images import load_rgb, luminance, resize_short_side, to_uint8
 from .lossnet import LossNetwork
 from .stylize import load_model, stylize_batch
-from .train import StyleLoss, TrainSettings
+from .settings import TrainSettings
+from .train import StyleLoss
 
 #: The columns of ``results/models/scores.csv``.
 COLUMNS = ["sketch", "variant", "rank", "label", "score", "own_other", "nearest_other", "hand_distance",

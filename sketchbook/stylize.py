@@ -14,18 +14,17 @@ from __future__ import annotations
 
 import copy
 import logging
-import os
-import shutil
 import sys
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Mapping, Optional
+from typing import Mapping, Optional
 
 import pandas as pd
 import torch
 from tqdm import tqdm
 
+from .atomic import atomic_dir
 from .errors import InputFileError
 from .torchfile import load_plain
 from .images import luminance, read_frame, to_uint8, write_frame
@@ -124,13 +123,6 @@ def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.de
     return _finish(st(x), grayscale, levels, st.levels)
 
 
-def _run_now(fn: Callable, *args) -> Future:
-    """``pool.submit`` without a pool: run now, return a finished future."""
-    fut: Future = Future()
-    fut.set_result(fn(*args))
-    return fut
-
-
 def stylize_frames(
     plan: pd.DataFrame,
     frames_dir: Path | str,
@@ -156,9 +148,6 @@ def stylize_frames(
     missing = sorted(set(plan["variant"]) - set(models))
     if missing:
         raise InputFileError(f"plan names variant(s) {', '.join(missing)} with no model given")
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     bar = tqdm(total=len(plan), desc=f"stylize {frames_dir.name}", unit="frame",
                file=progress_file or sys.stderr, mininterval=2.0, ascii=True)
     writes: deque[Future] = deque()
@@ -166,9 +155,8 @@ def stylize_frames(
     def read(batch: list[str]) -> torch.Tensor:
         return torch.stack([read_frame(frames_dir / f) for f in batch])
 
-    # io_threads=0: read and write in this thread, between batches (no overlap).
-    with ThreadPoolExecutor(max(1, io_threads)) as pool:
-        submit = pool.submit if io_threads > 0 else _run_now
+    with atomic_dir(out_dir) as tmp, ThreadPoolExecutor(max(1, io_threads)) as pool:
+        submit = pool.submit
         for variant, rows in plan.groupby("variant", sort=True):
             stylizer = Stylizer(load_model(models[variant], device), device, precision, fast=fast,
                                 band_mb=band_mb)  # once per model per clip
@@ -191,7 +179,4 @@ def stylize_frames(
         while writes:
             writes.popleft().result()
     bar.close()
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
     return len(plan)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import logging
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,12 +17,13 @@ from typing import Callable, Optional, Sequence
 import torch
 from torch.nn import functional as F
 
+from .atomic import atomic_file
 from .errors import ConfigError
 from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .network import TransformerNet
 from .precision import autocast
-from .settings import TrainSettings  # noqa: F401  (re-exported: sketchbook.train.TrainSettings)
+from .settings import TrainSettings
 
 log = logging.getLogger(__name__)
 
@@ -135,9 +135,8 @@ def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) 
     sd = {k: v.detach().to("cpu", torch.float32).clone() for k, v in model.state_dict().items()}
     blob = {"format": MODEL_FORMAT, "width": model.width, "n_residual": model.n_residual,
             "state_dict": sd, **(extra or {})}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)
+    with atomic_file(path) as tmp:
+        torch.save(blob, tmp)
 
 
 CHECKPOINT_FORMAT = "sketchbook-checkpoint/1"
@@ -158,9 +157,8 @@ def _save_checkpoint(path: Path, settings: TrainSettings, step: int, model: Tran
             "model": {k: v.detach().cpu() for k, v in model.state_dict().items()},
             "optimizer": opt.state_dict(), "sampler": sampler.gen.get_state(), "rows": rows,
             "elapsed": elapsed}
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(blob, tmp)
-    os.replace(tmp, path)  # a kill mid-write leaves the previous checkpoint intact
+    with atomic_file(path) as tmp:  # a kill mid-write leaves the previous checkpoint intact
+        torch.save(blob, tmp)
 
 
 def _load_checkpoint(path: Optional[Path], settings: TrainSettings, progress: Callable[[str], None]) -> Optional[dict]:
@@ -299,10 +297,8 @@ def ink_levels(model: TransformerNet, images: Sequence[torch.Tensor], size: int,
 
 def write_losses(rows: Sequence[Sequence[float]], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "w", newline="") as fh:
+    with atomic_file(path) as tmp, open(tmp, "w", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(LOSS_COLUMNS)
         for r in rows:
             w.writerow([int(r[0]), *(f"{v:.6g}" for v in r[1:-1]), f"{r[-1]:.3f}"])
-    os.replace(tmp, path)

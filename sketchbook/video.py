@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
 import re
 import shutil
 from dataclasses import asdict, dataclass
@@ -19,6 +18,7 @@ from typing import Optional, Sequence
 
 import ffmpeg
 
+from .atomic import atomic_dir, atomic_file
 from .errors import InputFileError, VideoError
 
 log = logging.getLogger(__name__)
@@ -186,9 +186,8 @@ class FramesMeta:
     problem: str = ""
 
     def write(self, path: Path) -> None:
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
-        os.replace(tmp, path)
+        with atomic_file(path) as tmp:
+            tmp.write_text(json.dumps(asdict(self), indent=2) + "\n")
 
     @classmethod
     def read(cls, path: Path | str) -> "FramesMeta":
@@ -273,9 +272,6 @@ def extract(
         decoded = (p.width, p.height)
     anamorphic = Fraction(p.sar) != 1
 
-    tmp_dir = frames_dir.with_name(frames_dir.name + ".tmp")
-    shutil.rmtree(tmp_dir, ignore_errors=True)
-    tmp_dir.mkdir(parents=True)
     v = ffmpeg.input(_input(clip), **in_args).video
     if not start_s and p.fps and 0 < p.video_start < 1 / Fraction(p.fps):
         # A video stream that starts a fraction of a frame in (Matroska/WebM with audio: 7-21 ms)
@@ -287,43 +283,38 @@ def extract(
         v = v.filter("scale", w, h, flags="area")
     if anamorphic:
         v = v.filter("setsar", 1)
-    errors = _run(ffmpeg.output(v, str(tmp_dir / FRAME_PATTERN), start_number=1, **{"fps_mode": "passthrough"}),
-                  f"extracting frames of {clip}")
-    n = len(list(tmp_dir.glob("*.png")))
-    expected = expected_frames(p, rate, start_s, end)
-    problem = ""
-    short = expected - n if expected else 0
-    # Short by more than rounding explains, or (the whole clip) short at all while ffmpeg reported
-    # decode errors (not for a trim: a seek into H.264 can log errors for a healthy clip).
-    whole = not start_s and end is None
-    if short > damage_tolerance(expected) or (short > 0 and errors and whole):
-        first_error = errors.splitlines()[0] if errors else "no decode error reported"
-        first_error = re.sub(r"^\[[^]]* @ 0x[0-9a-f]+\] ", "", first_error)  # "[mov,mp4,... @ 0x..] "
-        problem = (f"clip {clip}: damaged or cut off: decoded {n} of the {expected} frames its header promises "
-                   f"({float(n / rate):.2f} of {float(expected / rate):.2f} s; ffmpeg: {first_error})")
-        if on_damaged == "error":
-            shutil.rmtree(tmp_dir, ignore_errors=True)
-            raise InputFileError(f"{problem}; set on_damaged: warn for this clip to render what decodes")
-        log.warning("%s; rendering the %d frames that decode (on_damaged: error stops instead)", problem, n)
-    if n == 0:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-        if problem:
-            raise InputFileError(problem)
-        raise InputFileError(f"clip {clip}: no frames in the chosen range (start {start}, end {end})")
-    if frames_dir.exists():
-        shutil.rmtree(frames_dir)
-    os.replace(tmp_dir, frames_dir)
+    with atomic_dir(frames_dir) as tmp_dir:
+        errors = _run(ffmpeg.output(v, str(tmp_dir / FRAME_PATTERN), start_number=1,
+                                    **{"fps_mode": "passthrough"}), f"extracting frames of {clip}")
+        n = len(list(tmp_dir.glob("*.png")))
+        expected = expected_frames(p, rate, start_s, end)
+        problem = ""
+        short = expected - n if expected else 0
+        # Short by more than rounding explains, or (the whole clip) short at all while ffmpeg reported
+        # decode errors (not for a trim: a seek into H.264 can log errors for a healthy clip).
+        whole = not start_s and end is None
+        if short > damage_tolerance(expected) or (short > 0 and errors and whole):
+            first_error = errors.splitlines()[0] if errors else "no decode error reported"
+            first_error = re.sub(r"^\[[^]]* @ 0x[0-9a-f]+\] ", "", first_error)  # "[mov,mp4,... @ 0x..] "
+            problem = (f"clip {clip}: damaged or cut off: decoded {n} of the {expected} frames its header promises "
+                       f"({float(n / rate):.2f} of {float(expected / rate):.2f} s; ffmpeg: {first_error})")
+            if on_damaged == "error":
+                raise InputFileError(f"{problem}; set on_damaged: warn for this clip to render what decodes")
+            log.warning("%s; rendering the %d frames that decode (on_damaged: error stops instead)", problem, n)
+        if n == 0:
+            if problem:
+                raise InputFileError(problem)
+            raise InputFileError(f"clip {clip}: no frames in the chosen range (start {start}, end {end})")
 
     duration = n / rate
     audio_out.parent.mkdir(parents=True, exist_ok=True)
-    tmp_audio = audio_out.with_name(audio_out.name + ".tmp.wav")
     if p.has_audio:
         a = ffmpeg.input(_input(clip), **in_args).audio.filter("apad")
     else:
         a = ffmpeg.input(f"anullsrc=r={AUDIO_RATE}:cl=stereo", f="lavfi").audio
-    _run(ffmpeg.output(a, str(tmp_audio), t=f"{float(duration):.6f}", ac=2, ar=AUDIO_RATE,
-                       acodec="pcm_s16le", format="wav"), f"extracting audio of {clip}")
-    os.replace(tmp_audio, audio_out)
+    with atomic_file(audio_out, ".tmp.wav") as tmp_audio:
+        _run(ffmpeg.output(a, str(tmp_audio), t=f"{float(duration):.6f}", ac=2, ar=AUDIO_RATE,
+                           acodec="pcm_s16le", format="wav"), f"extracting audio of {clip}")
 
     meta = FramesMeta(clip_id or clip.stem, str(clip), str(rate), n, w, h, p.has_audio,
                       float(duration), start_s, p.fps or str(rate), expected, bool(problem), problem)
@@ -354,9 +345,8 @@ def encode(
         streams.append(ffmpeg.input(str(audio)).audio)
         kwargs.update(acodec="aac", audio_bitrate="192k")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"encoding {out}")
-    os.replace(tmp, out)
+    with atomic_file(out) as tmp:
+        _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"encoding {out}")
 
 
 def join(
@@ -397,24 +387,8 @@ def join(
     if any_audio:
         kwargs.update(acodec="aac", audio_bitrate="192k")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"joining {out}")
-    os.replace(tmp, out)
-
-
-def stream_info(path: Path | str) -> dict:
-    """For tests and checks: frames, rate and duration of the video stream; audio duration."""
-    info = ffmpeg.probe(str(path), count_frames=None)
-    out: dict = {"video": None, "audio": None}
-    for s in info["streams"]:
-        if s["codec_type"] == "video" and out["video"] is None:
-            out["video"] = {"frames": int(s.get("nb_read_frames") or s.get("nb_frames") or 0),
-                            "fps": s["r_frame_rate"], "width": s["width"], "height": s["height"],
-                            "pix_fmt": s.get("pix_fmt"), "codec": s.get("codec_name"),
-                            "duration": float(s.get("duration") or 0)}
-        elif s["codec_type"] == "audio" and out["audio"] is None:
-            out["audio"] = {"duration": float(s.get("duration") or 0), "codec": s.get("codec_name")}
-    return out
+    with atomic_file(out) as tmp:
+        _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"joining {out}")
 
 
 def sample_frames(
@@ -435,34 +409,28 @@ def sample_frames(
     if p.duration <= 0:
         raise InputFileError(f"clip {clip}: duration unknown; cannot sample content frames")
     held = {min(total - 1, int((j + 0.5) * total / n_held)) for j in range(n_held)} if n_held else set()
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
     w, h = p.width, p.height
     s = short_side / min(w, h)
     size = (max(2, round(w * s)), max(2, round(h * s)))
     written = []
     n_t = n_h = 0
-    for i in range(total):
-        t = (i + 0.5) * p.duration / total
-        if i in held:
-            n_h += 1
-            name = f"held_{n_h:03d}.jpg"
-        else:
-            n_t += 1
-            name = f"train_{n_t:03d}.jpg"
-        v = ffmpeg.input(_input(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
-        if Fraction(p.sar) != 1:
-            v = v.filter("setsar", 1)
-        _run(ffmpeg.output(v, str(tmp / name), vframes=1, q=2), f"sampling content frames of {clip}")
-        if not (tmp / name).is_file():  # ffmpeg found nothing to decode there
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise InputFileError(
-                f"clip {clip}: no frame decodes at {t:.2f} s of the {p.duration:.2f} s its header says "
-                "(damaged or cut off): content frames cannot be spread over it; take it out of "
-                "content.clips or use a whole copy")
-        written.append(out_dir / name)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    os.replace(tmp, out_dir)
+    with atomic_dir(out_dir) as tmp:
+        for i in range(total):
+            t = (i + 0.5) * p.duration / total
+            if i in held:
+                n_h += 1
+                name = f"held_{n_h:03d}.jpg"
+            else:
+                n_t += 1
+                name = f"train_{n_t:03d}.jpg"
+            v = ffmpeg.input(_input(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
+            if Fraction(p.sar) != 1:
+                v = v.filter("setsar", 1)
+            _run(ffmpeg.output(v, str(tmp / name), vframes=1, q=2), f"sampling content frames of {clip}")
+            if not (tmp / name).is_file():  # ffmpeg found nothing to decode there
+                raise InputFileError(
+                    f"clip {clip}: no frame decodes at {t:.2f} s of the {p.duration:.2f} s its header says "
+                    "(damaged or cut off): content frames cannot be spread over it; take it out of "
+                    "content.clips or use a whole copy")
+            written.append(out_dir / name)
     return written

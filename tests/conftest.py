@@ -1,101 +1,26 @@
-"""Shared fixtures: tiny sketches, content photos and clips made on the fly, real VGG16 weights."""
+"""Shared fixtures: tiny sketches, content photos and clips made on the fly, real VGG16 weights,
+local object storage. The plain helpers they use are in helpers.py."""
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
-from PIL import Image, ImageDraw
 
-os.environ.setdefault("MALLOC_MMAP_MAX_", "0")
-os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
+from sketchbook.allocator import set_malloc_env
 
-REPO = Path(__file__).resolve().parents[1]
+from helpers import free_port, make_assets, wait_port
 
-
-def ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
-
-
-def remux_rotated(src: Path, out: Path, degrees: int) -> Path:
-    """Copy a clip, adding a display rotation to its video stream, as phones store portrait clips.
-
-    ffmpeg 6.1+ has ``-display_rotation`` (an input option); older ones write the ``rotate``
-    metadata key as the display matrix. Either way ffprobe must then report a rotation."""
-    try:
-        ffmpeg("-display_rotation:v:0", str(degrees), "-i", str(src), "-c", "copy", str(out))
-    except subprocess.CalledProcessError:
-        ffmpeg("-i", str(src), "-c", "copy", "-metadata:s:v:0", f"rotate={degrees}", str(out))
-    r = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
-                        "stream_side_data=rotation", "-of", "csv=p=0", str(out)], capture_output=True, text=True)
-    assert r.stdout.strip(), f"this ffmpeg wrote no display rotation into {out}"
-    return out
-
-
-def make_sketch(path: Path, size: int = 96, seed: int = 0) -> Path:
-    """A small line drawing: hatching and circles on white."""
-    rng = np.random.default_rng(seed)
-    im = Image.new("L", (size, size), 250)
-    d = ImageDraw.Draw(im)
-    for _ in range(60):
-        x, y = rng.integers(0, size, 2)
-        d.line([(x, y), (x + 8, y + 6)], fill=20, width=1)
-    for _ in range(4):
-        x, y = rng.integers(0, size, 2)
-        r = int(rng.integers(6, 24))
-        d.ellipse([x - r, y - r, x + r, y + r], outline=0, width=2)
-    im.save(path)
-    return path
-
-
-def make_photo(path: Path, size: int = 64, seed: int = 0) -> Path:
-    """A small colour 'photo': smooth gradients and a few shapes."""
-    rng = np.random.default_rng(seed)
-    yy, xx = np.mgrid[0:size, 0:size] / size
-    base = np.stack([xx, yy, 1 - xx * yy], -1) * rng.uniform(0.4, 1.0, 3)
-    im = Image.fromarray((base * 255).astype(np.uint8))
-    d = ImageDraw.Draw(im)
-    for _ in range(3):
-        x, y = rng.integers(0, size, 2)
-        d.ellipse([x - 10, y - 10, x + 10, y + 10], fill=tuple(int(c) for c in rng.integers(0, 255, 3)))
-    im.save(path)
-    return path
-
-
-def make_clip(path: Path, size: str = "64x48", rate: str = "24", seconds: float = 1.0,
-              audio: bool = True, codec: tuple[str, ...] = ("-c:v", "libx264", "-pix_fmt", "yuv420p"),
-              source: str = "testsrc2") -> Path:
-    args = ["-f", "lavfi", "-i", f"{source}=size={size}:rate={rate}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=44100"]
-    args += ["-t", str(seconds), *codec]
-    if audio:
-        args += ["-c:a", "aac"]
-    ffmpeg(*args, str(path))
-    return path
+set_malloc_env()  # the subprocesses' (Snakemake, its jobs, scripts) allocator settings
 
 
 @pytest.fixture(scope="session")
 def assets(tmp_path_factory) -> Path:
     """A folder with sketches, content photos and clips (with/without audio, odd size, 29.97 fps)."""
-    root = tmp_path_factory.mktemp("assets")
-    (root / "content").mkdir()
-    (root / "clips").mkdir()
-    make_sketch(root / "lines.png", seed=0)
-    make_sketch(root / "other.png", seed=1)
-    for i in range(3):
-        make_photo(root / "content" / f"photo{i}.png", seed=i)
-    make_clip(root / "clips" / "ntsc.mp4", size="64x48", rate="30000/1001", seconds=1.0)
-    make_clip(root / "clips" / "silent.mp4", size="48x32", rate="24", seconds=0.5, audio=False)
-    # Odd size: a codec that allows it (H.264 4:2:0 needs even sizes).
-    make_clip(root / "clips" / "odd.mkv", size="47x33", rate="25", seconds=0.4, audio=True,
-              codec=("-c:v", "ffv1", "-pix_fmt", "rgb24"), source="testsrc")  # testsrc2 rounds sizes to even
-    (root / "broken.mp4").write_bytes(b"this is not a video")
-    return root
+    return make_assets(tmp_path_factory.mktemp("assets"))
 
 
 @pytest.fixture(scope="session")
@@ -112,5 +37,33 @@ def vgg_weights(tmp_path_factory):
     return d / "vgg16.pt", d / "vgg16.json"
 
 
-def have_ffmpeg() -> bool:
-    return shutil.which("ffmpeg") is not None and shutil.which("ffprobe") is not None
+@pytest.fixture(scope="module")
+def storage_emulators(tmp_path_factory):
+    """Local S3 (moto) and Cloud Storage endpoints, started here and stopped (by pid) at the end."""
+    bindir = Path(sys.executable).parent
+    moto, gcs = bindir / "moto_server", bindir / "gcp-storage-emulator"
+    if not (moto.exists() and gcs.exists()):
+        if os.environ.get("CI"):
+            pytest.fail("moto and gcp-storage-emulator must be installed in CI (scripts/setup.sh)")
+        pytest.skip("moto / gcp-storage-emulator not installed (scripts/setup.sh installs them)")
+    s3_port, gcs_port = free_port(), free_port()
+    logs = tmp_path_factory.mktemp("emulators")
+    # Their request logs go to files: a pipe nobody reads would fill up and stall them.
+    procs = [
+        subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(s3_port)], stdout=(logs / "moto.log").open("w"),
+                         stderr=subprocess.STDOUT),
+        subprocess.Popen([str(gcs), "start", "--host", "127.0.0.1", "--port", str(gcs_port), "--in-memory"],
+                         stdout=(logs / "gcs.log").open("w"), stderr=subprocess.STDOUT),
+    ]
+    try:
+        wait_port(s3_port, procs[0], logs / "moto.log")
+        wait_port(gcs_port, procs[1], logs / "gcs.log")
+        yield {"s3": f"http://127.0.0.1:{s3_port}", "gcs": f"http://127.0.0.1:{gcs_port}"}
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO
+from helpers import REPO
 
 
 def test_s3_directory_check_is_asked_again_until_it_exists():
@@ -42,7 +42,7 @@ def test_s3_patch_leaves_other_versions_alone(monkeypatch):
 
 def test_stand_in_kubernetes_rejects_a_gpu_request_without_limit(tmp_path):
     """Like the API server: the check that test_cloud_run relies on can fail."""
-    kubernetes = pytest.importorskip("kubernetes")
+    pytest.importorskip("kubernetes")
     code = f"""
 import sys
 sys.argv = ["x"]

@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO
+from helpers import BUCKET, CLOUD_ENV, GPU_RULES, REPO, s3_client, tiny_config, upload
 from standin_image import pip_calls
-from test_profiles import BUCKET, CLOUD_ENV, s3_client, storage_emulators, upload  # noqa: F401  (fixture)
-from test_workflow import tiny_config
+
+pytestmark = pytest.mark.integration
 
 PREFIX = "cloud-run"
 REQUIREMENTS_TEXT = (REPO / "requirements.txt").read_text()
@@ -86,7 +86,7 @@ def job_logs(jobs: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def cloud_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+def cloud_run(assets, storage_emulators, tmp_path_factory):
     """profiles/kubernetes with S3: two variants mixed per frame, training frames sampled from the clip."""
     cfg = small_config(assets)
     cfg["variants"] = tiny_config(assets)["variants"]
@@ -128,7 +128,7 @@ def assert_finished_in_the_bucket(run: tuple, storage: str, emulators: dict, out
     return keys
 
 
-def test_workflow_finishes_in_pods(cloud_run, storage_emulators):  # noqa: F811
+def test_workflow_finishes_in_pods(cloud_run, storage_emulators):
     keys = assert_finished_in_the_bucket(
         cloud_run, "s3", storage_emulators,
         ["results/film.mp4", "results/models/scores.csv", "results/previews/variants.png",
@@ -150,7 +150,7 @@ def test_jobs_ran_as_pods_with_gpu_requests(cloud_run):
     assert "fetch_loss_network" not in rules  # a local rule: runs in the main process
     for rule, spec in specs:
         gpu = spec["requests"].get("nvidia.com/gpu"), spec["limits"].get("nvidia.com/gpu")
-        if rule in {"train_model", "stylize_frames"}:
+        if rule in GPU_RULES:
             assert gpu == ("1", "1") and "nvidia.com/gpu" in spec["tolerations"], spec
         else:
             assert gpu == (None, None), spec
@@ -181,13 +181,13 @@ def test_kubernetes_jobs_pip_installs_are_in_the_image(cloud_run):
 
 
 @pytest.fixture(scope="module")
-def batch_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+def batch_run(assets, storage_emulators, tmp_path_factory):
     """profiles/googlebatch with Cloud Storage, on the small config."""
     return run_in_standin("fake_googlebatch.py", "googlebatch", "gcs", small_config(assets), assets,
                           storage_emulators, tmp_path_factory)
 
 
-def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):  # noqa: F811
+def test_googlebatch_workflow_finishes_in_batch_jobs(batch_run, storage_emulators):
     assert_finished_in_the_bucket(batch_run, "gcs", storage_emulators,
                                   ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"])
 
@@ -197,7 +197,7 @@ def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
     for rule, spec in specs:
         assert spec["image"] == CLOUD_ENV["SKETCHBOOK_IMAGE"]
         assert spec["max_retry_count"] == 0  # Snakemake retries, not Batch as well
-        if rule in {"train_model", "stylize_frames"}:
+        if rule in GPU_RULES:
             assert spec["accelerators"] == [["nvidia-tesla-t4", 1]] and spec["machine_type"] == "n1-standard-8"
         else:
             assert spec["accelerators"] == [] and spec["machine_type"] == "e2-standard-4"
@@ -209,13 +209,13 @@ def test_googlebatch_gpu_rules_get_a_gpu_vm(batch_run):
 
 
 @pytest.fixture(scope="module")
-def aws_run(assets, storage_emulators, tmp_path_factory):  # noqa: F811
+def aws_run(assets, storage_emulators, tmp_path_factory):
     """profiles/aws-batch with S3, on the small config."""
     return run_in_standin("fake_aws_batch.py", "aws-batch", "s3", small_config(assets), assets, storage_emulators,
                           tmp_path_factory)
 
 
-def test_aws_batch_workflow_finishes_in_batch_jobs(aws_run, storage_emulators):  # noqa: F811
+def test_aws_batch_workflow_finishes_in_batch_jobs(aws_run, storage_emulators):
     assert_finished_in_the_bucket(aws_run, "s3", storage_emulators,
                                   ["results/film.mp4", "results/models/scores.csv", "results/clips/ntsc.mp4"])
 
@@ -227,6 +227,8 @@ def test_aws_batch_gpu_rules_get_a_gpu(aws_run):
         assert spec["timeout"] == 14400
         if rule in {"train_model", "stylize_frames"}:
             assert (spec["gpu"], spec["vcpu"], spec["memory"]) == (1, 8, 32768), spec
+        elif rule in GPU_RULES:  # scoring, previews
+            assert (spec["gpu"], spec["vcpu"], spec["memory"]) == (1, 8, 16384), spec
         else:
             assert spec["gpu"] == 0, spec
     assert {"train_model", "stylize_frames", "extract_frames", "join_film"} <= {rule for rule, _ in specs}

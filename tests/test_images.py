@@ -10,7 +10,7 @@ from PIL import Image
 from sketchbook.errors import InputFileError
 from sketchbook.images import load_rgb
 
-from conftest import ffmpeg
+from helpers import ffmpeg
 
 H, W = 24, 40
 
@@ -76,7 +76,8 @@ def test_transparent_paper_is_white(tmp_path):
     """Ink strokes on transparent paper stored as (0, 0, 0, 0): the paper must not load black."""
     a = np.zeros((H, W, 4), np.uint8)
     a[5:8, :, 3] = 255                    # opaque black stroke
-    a[12, :, :3] = 200; a[12, :, 3] = 128  # half-transparent grey line
+    a[12, :, :3] = 200  # half-transparent grey line
+    a[12, :, 3] = 128
     Image.fromarray(a, "RGBA").save(tmp_path / "rgba.png")
     t = load_rgb(tmp_path / "rgba.png")
     assert (t[:, 0] == 1).all() and (t[:, 20] == 1).all()      # paper

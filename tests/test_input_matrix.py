@@ -13,6 +13,7 @@ from sketchbook import inputs, video
 from sketchbook.errors import ConfigError, InputFileError
 from sketchbook.images import load_rgb, luminance
 
+from helpers import TINY_TRAINING, make_photo, snakemake, stream_info, write_config
 from inputs.make_inputs import MAX_SIDE, Case, cases, make
 
 CASES = cases()
@@ -55,9 +56,9 @@ def check_clip(case: Case, path, tmp_path) -> None:
     frames = sorted((out / "f").glob("*.png"))
     assert m.frames == len(frames) > 0
     assert (m.width, m.height) == case.size
-    info = video.stream_info(frames[0])["video"]
+    info = stream_info(frames[0])["video"]
     assert (info["width"], info["height"]) == case.size  # as a player shows the clip
-    wav = video.stream_info(out / "a.wav")["audio"]
+    wav = stream_info(out / "a.wav")["audio"]
     assert wav["duration"] == pytest.approx(m.frames / Fraction(m.fps), abs=0.01)
     assert video.FramesMeta.read(out / "m.json") == m
     if case.expect == "ok":
@@ -115,15 +116,13 @@ def test_input(case, matrix, tmp_path):
         check_sketch(case, path)
 
 
+@pytest.mark.workflow
 def test_awkward_inputs_through_the_real_workflow(matrix, tmp_path):
     """One real run with tiny settings: a phone's portrait clip, anamorphic footage, a clip cut off
     mid-file, names with spaces, unicode and shell characters, a 16-bit and a transparent sketch.
     Then: on_damaged: error stops before any job; a job that fails on its input is not rerun."""
     import shutil
 
-    from test_workflow import TINY_TRAINING, snakemake, write_config
-
-    from conftest import make_photo
 
     src = tmp_path / "my footage; $(x) `y` 'z' ü"
     src.mkdir()
@@ -152,13 +151,13 @@ def test_awkward_inputs_through_the_real_workflow(matrix, tmp_path):
     assert "WARNING extract_frames: clip" in r.stderr and "cut.mkv: damaged or cut off" in r.stderr
     sizes = {}
     for clip in cfg["clips"]:
-        v = video.stream_info(work / f"results/clips/{clip}.mp4")["video"]
+        v = stream_info(work / f"results/clips/{clip}.mp4")["video"]
         sizes[clip] = (v["width"], v["height"])
     assert sizes == {"phone": (36, 64), "wide": (64, 36), "cut": (64, 48)}  # portrait stays portrait
     cut = video.FramesMeta.read(work / "results/frames/cut.json")
     assert cut.damaged and 0 < cut.frames < cut.frames_expected
-    assert video.stream_info(work / "results/clips/cut.mp4")["video"]["frames"] == cut.frames
-    film = video.stream_info(work / "results/film.mp4")["video"]
+    assert stream_info(work / "results/clips/cut.mp4")["video"]["frames"] == cut.frames
+    film = stream_info(work / "results/film.mp4")["video"]
     assert (film["width"], film["height"]) == (36, 64)  # the first clip's size
     r = snakemake(work, "-n")  # the pre-run checks and the new params are stable: nothing to redo
     assert "Nothing to be done" in r.stdout + r.stderr

@@ -13,7 +13,7 @@ import pytest
 
 from sketchbook import locks
 
-from conftest import REPO
+from helpers import REPO, snakemake, tiny_config, write_config
 
 pytestmark = pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
 
@@ -75,11 +75,10 @@ def test_a_snakemake_elsewhere_does_not_count(tmp_path):
         proc.wait()
 
 
+@pytest.mark.workflow
 def test_killed_run_then_run_again(assets, tmp_path):
     """The real thing: SIGKILL a Snakemake run while it holds its lock; the same command fails on
     the stale lock; after the make targets' unlock step it runs to the end."""
-    from test_workflow import snakemake, tiny_config, write_config
-
     cfg = tiny_config(assets)
     write_config(tmp_path, cfg)
     target = "results/frames/ntsc.json"

@@ -59,6 +59,7 @@ def test_real_weights_see_edges_unlike_random(vgg_weights):
     assert float(r_flat.std()) < float(r_edge.std())
 
 
+@pytest.mark.slow  # builds and saves a whole VGG16 (528 MB)
 def test_torchvision_state_dict_file_is_accepted(tmp_path):
     from torchvision.models import vgg16
 

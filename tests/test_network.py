@@ -1,6 +1,10 @@
 import torch
 
-from sketchbook.network import TransformerNet, count_parameters
+from sketchbook.network import TransformerNet
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def test_johnson_network_size():
@@ -20,4 +24,5 @@ def test_output_shape_and_range_any_size():
 
 
 def test_width_changes_capacity():
-    assert count_parameters(TransformerNet(width=8, n_residual=1)) < count_parameters(TransformerNet(width=16, n_residual=1))
+    small, wide = TransformerNet(width=8, n_residual=1), TransformerNet(width=16, n_residual=1)
+    assert count_parameters(small) < count_parameters(wide)

@@ -14,21 +14,16 @@ import ast
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 
-from conftest import REPO
-from test_workflow import tiny_config
+from helpers import BUCKET, CLOUD_ENV, GPU_RULES, REPO, tiny_config, upload
 
 PROFILES = REPO / "profiles"
-GPU_RULES = {"train_model", "stylize_frames"}
-BUCKET = "sketchbook-test"
 
 
 def pins(lines) -> dict[str, str]:
@@ -47,6 +42,13 @@ REQUIREMENTS = pins((REPO / "requirements.txt").read_text().splitlines())
 
 def workflow_rules() -> set[str]:
     return {m for f in (REPO / "rules").glob("*.smk") for m in re.findall(r"^rule (\w+):", f.read_text(), re.M)}
+
+
+def test_gpu_rules_are_the_rules_that_declare_a_gpu():
+    declared = {rule for f in (REPO / "rules").glob("*.smk")
+                for rule, body in re.findall(r"^rule (\w+):\n((?:[ \t]+.*\n|\n)+)", f.read_text(), re.M)
+                if re.search(r"^\s+gpu=1,", body, re.M)}
+    assert declared == GPU_RULES
 
 
 def profile_yaml(name: str) -> dict:
@@ -250,64 +252,6 @@ def test_dockerfile_installs_the_pinned_environment():
 # --- dry runs ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_port(port: int, proc: subprocess.Popen, log: Path) -> None:
-    for _ in range(300):
-        if proc.poll() is not None:
-            raise RuntimeError(f"{proc.args[0]} exited:\n{log.read_text()}")
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"{proc.args[0]} did not listen on port {port}:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="module")
-def storage_emulators(tmp_path_factory):
-    """Local S3 (moto) and Cloud Storage endpoints, started here and stopped (by pid) at the end."""
-    bindir = Path(sys.executable).parent
-    moto, gcs = bindir / "moto_server", bindir / "gcp-storage-emulator"
-    if not (moto.exists() and gcs.exists()):
-        if os.environ.get("CI"):
-            pytest.fail("moto and gcp-storage-emulator must be installed in CI (scripts/setup.sh)")
-        pytest.skip("moto / gcp-storage-emulator not installed (scripts/setup.sh installs them)")
-    s3_port, gcs_port = free_port(), free_port()
-    logs = tmp_path_factory.mktemp("emulators")
-    # Their request logs go to files: a pipe nobody reads would fill up and stall them.
-    procs = [
-        subprocess.Popen([str(moto), "-H", "127.0.0.1", "-p", str(s3_port)], stdout=(logs / "moto.log").open("w"),
-                         stderr=subprocess.STDOUT),
-        subprocess.Popen([str(gcs), "start", "--host", "127.0.0.1", "--port", str(gcs_port), "--in-memory"],
-                         stdout=(logs / "gcs.log").open("w"), stderr=subprocess.STDOUT),
-    ]
-    try:
-        wait_port(s3_port, procs[0], logs / "moto.log")
-        wait_port(gcs_port, procs[1], logs / "gcs.log")
-        yield {"s3": f"http://127.0.0.1:{s3_port}", "gcs": f"http://127.0.0.1:{gcs_port}"}
-    finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-
-
-CLOUD_ENV = {
-    "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": "us-east-1",
-    "SNAKEMAKE_STORAGE_GCS_PROJECT": "test", "SNAKEMAKE_GOOGLEBATCH_PROJECT": "test",
-    "SNAKEMAKE_GOOGLEBATCH_REGION": "us-central1", "SNAKEMAKE_AWS_BATCH_JOB_QUEUE": "test-queue",
-    "SNAKEMAKE_AWS_BATCH_JOB_ROLE": "test-role", "SKETCHBOOK_AWS_REGION": "us-east-1",
-    "SKETCHBOOK_IMAGE": "registry.example.org/sketchbook:test",
-}
-
-
 @pytest.fixture(scope="module")
 def workdir(assets, tmp_path_factory):
     """A tiny config whose files lie below the working directory (so object storage can mirror them)."""
@@ -380,12 +324,14 @@ def local_dry_runs(workdir, tmp_path_factory):
     }, tmp_path_factory.mktemp("dry-runs"))
 
 
+@pytest.mark.integration
 def test_default_profile_dry_run(local_dry_runs):
     out = ok(local_dry_runs["default"])
     assert "workflow specific profile" in out and "profiles/default" in out
     gpu_requests(out, {"gpu": "1"})
 
 
+@pytest.mark.integration
 def test_slurm_profile_dry_run(local_dry_runs):
     out = ok(local_dry_runs["slurm"])
     gpu_requests(out, {"gpu": "1", "slurm_partition": "gpu"})
@@ -396,38 +342,11 @@ def test_slurm_profile_dry_run(local_dry_runs):
     # (SKETCHBOOK_GPU_PARTITION names another GPU partition: test_slurm.py runs with one.)
 
 
+@pytest.mark.integration
 def test_cloud_profile_names_what_is_missing(local_dry_runs):
     code, out = local_dry_runs["kubernetes-no-image"]
     assert code != 0
     assert "set SKETCHBOOK_IMAGE for this profile" in out
-
-
-def s3_client(endpoint: str):
-    """A client of the local S3 endpoint (moto)."""
-    import boto3
-
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="test", aws_secret_access_key="test")
-
-
-def upload(workdir: Path, provider: str, endpoint: str, prefix: str) -> None:
-    files = [p for p in (workdir / "assets").rglob("*") if p.is_file()]
-    if provider == "s3":
-        s3 = s3_client(endpoint)
-        s3.create_bucket(Bucket=BUCKET)
-        for p in files:
-            s3.upload_file(str(p), BUCKET, f"{prefix}/{p.relative_to(workdir)}")
-    else:
-        os.environ["STORAGE_EMULATOR_HOST"] = endpoint
-        try:
-            from google.cloud import storage
-
-            client = storage.Client(project="test")
-            bucket = client.lookup_bucket(BUCKET) or client.create_bucket(BUCKET)
-            for p in files:
-                bucket.blob(f"{prefix}/{p.relative_to(workdir)}").upload_from_filename(str(p))
-        finally:
-            del os.environ["STORAGE_EMULATOR_HOST"]
 
 
 CLOUD = {
@@ -451,6 +370,7 @@ def cloud_dry_runs(workdir, storage_emulators, tmp_path_factory):
     return run_all(runs, tmp_path_factory.mktemp("cloud-dry-runs"))
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("profile", list(CLOUD))
 def test_cloud_profile_dry_run(profile, cloud_dry_runs):
     storage, gpu = CLOUD[profile]

@@ -4,7 +4,8 @@ from sketchbook import lossnet
 from sketchbook.lossnet import LossNetwork
 from sketchbook.network import TransformerNet
 from sketchbook.score import COLUMNS, label, score_models
-from sketchbook.train import TrainSettings, save_model
+from sketchbook.settings import TrainSettings
+from sketchbook.train import save_model
 
 
 def test_labels_follow_the_seed():

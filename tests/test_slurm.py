@@ -33,8 +33,11 @@ import torch
 import yaml
 from PIL import Image
 
-from conftest import REPO
-from test_workflow import tiny_config
+from sketchbook.allocator import MALLOC_ENV
+
+from helpers import REPO, tiny_config
+
+pytestmark = pytest.mark.integration
 
 CLUSTER = REPO / "scripts" / "slurm_cluster.sh"
 GPU_PARTITION = "gpu-test"
@@ -70,7 +73,7 @@ def slurm_config(assets: Path) -> dict:
 
 def env() -> dict:
     return {**os.environ, "SKETCHBOOK_PRECISION": "fp32", "SKETCHBOOK_GPU_PARTITION": GPU_PARTITION,
-            "MALLOC_MMAP_MAX_": "0", "MALLOC_TRIM_THRESHOLD_": "100000000000"}
+            **MALLOC_ENV}
 
 
 # Snakemake's command line, with status checks at most 2 s apart: the plugin (2.8.0) waits 10 s

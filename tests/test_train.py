@@ -7,7 +7,8 @@ from sketchbook import lossnet
 from sketchbook.errors import ConfigError, InputFileError
 from sketchbook.lossnet import LossNetwork
 from sketchbook.stylize import load_model
-from sketchbook.train import CropSampler, StyleLoss, TrainSettings, gram_matrix, tone_loss, total_variation, train
+from sketchbook.settings import TrainSettings
+from sketchbook.train import CropSampler, StyleLoss, gram_matrix, tone_loss, total_variation, train
 
 
 def test_gram_matrix_known_values():
@@ -200,7 +201,8 @@ import sys, torch
 from pathlib import Path
 from sketchbook import lossnet
 from sketchbook.lossnet import LossNetwork
-from sketchbook.train import TrainSettings, train
+from sketchbook.settings import TrainSettings
+from sketchbook.train import train
 sd, conv, _ = lossnet.random_weights(0)
 f = lossnet.vgg16_features(); f.load_state_dict(sd)
 assets, out = Path(sys.argv[1]), Path(sys.argv[2])
@@ -213,6 +215,7 @@ print("RESUMED_FROM", r.resumed_from, flush=True)
 """
 
 
+@pytest.mark.slow  # a real training process, killed and run again (about 30 s)
 def test_killed_training_resumes_from_its_checkpoint(assets, tmp_path):
     """A real kill (SIGKILL) part-way; the re-run continues from the last checkpoint and finishes."""
     import signal

@@ -1,12 +1,14 @@
 from fractions import Fraction
 
+import numpy
+
 import pytest
 
 from sketchbook import video
 from sketchbook.errors import InputFileError
 from sketchbook.video import FramesMeta
 
-from conftest import ffmpeg, remux_rotated
+from helpers import ffmpeg, remux_rotated, stream_info
 
 
 def test_probe_keeps_exact_rate(assets):
@@ -30,7 +32,7 @@ def test_extract_frames_and_audio(assets, tmp_path):
     assert m.frames == 30 == len(list((tmp_path / "f").glob("*.png")))
     assert m.has_audio
     assert FramesMeta.read(tmp_path / "m.json") == m
-    audio = video.stream_info(tmp_path / "a.wav")["audio"]
+    audio = stream_info(tmp_path / "a.wav")["audio"]
     assert audio["duration"] == pytest.approx(30 / (30000 / 1001), abs=0.01)
 
 
@@ -40,14 +42,14 @@ def test_extract_trim_rate_and_size(assets, tmp_path):
     assert m.fps == "12"
     assert m.frames in (8, 9)  # 0.7 s at 12 fps
     assert (m.width, m.height) == (32, 24)
-    assert video.stream_info(tmp_path / "a.wav")["audio"]["duration"] == pytest.approx(m.frames / 12, abs=0.01)
+    assert stream_info(tmp_path / "a.wav")["audio"]["duration"] == pytest.approx(m.frames / 12, abs=0.01)
 
 
 def test_silent_clip_gets_silence_and_a_silent_encode(assets, tmp_path):
     m = video.extract(assets / "clips" / "silent.mp4", tmp_path / "f", tmp_path / "a.wav", tmp_path / "m.json")
     assert not m.has_audio and m.frames == 12
     video.encode(tmp_path / "f", m, tmp_path / "a.wav", tmp_path / "out.mp4")
-    info = video.stream_info(tmp_path / "out.mp4")
+    info = stream_info(tmp_path / "out.mp4")
     assert info["audio"] is None
     assert info["video"]["frames"] == 12
 
@@ -56,7 +58,7 @@ def test_odd_size_encodes(assets, tmp_path):
     m = video.extract(assets / "clips" / "odd.mkv", tmp_path / "f", tmp_path / "a.wav", tmp_path / "m.json")
     assert (m.width, m.height) == (47, 33)
     video.encode(tmp_path / "f", m, tmp_path / "a.wav", tmp_path / "out.mp4")
-    v = video.stream_info(tmp_path / "out.mp4")["video"]
+    v = stream_info(tmp_path / "out.mp4")["video"]
     assert (v["width"], v["height"]) == (48, 34)
     assert v["pix_fmt"] == "yuv420p" and v["codec"] == "h264"
     assert v["frames"] == m.frames
@@ -69,11 +71,11 @@ def test_encode_and_join(assets, tmp_path):
         m = video.extract(assets / "clips" / name, d / "f", d / "a.wav", d / "m.json")
         video.encode(d / "f", m, d / "a.wav", d / "c.mp4")
         metas.append(m), clips.append(d / "c.mp4"), audios.append(d / "a.wav")
-    info = video.stream_info(clips[0])
+    info = stream_info(clips[0])
     assert info["video"]["frames"] == 30 and info["video"]["fps"] == "30000/1001"
     assert info["audio"]["duration"] == pytest.approx(1.001, abs=0.05)
     video.join(clips, metas, audios, tmp_path / "film.mp4")
-    film = video.stream_info(tmp_path / "film.mp4")
+    film = stream_info(tmp_path / "film.mp4")
     assert film["video"]["fps"] == "30000/1001"
     assert (film["video"]["width"], film["video"]["height"]) == (64, 48)
     total = 30 / Fraction(30000, 1001) + Fraction(12, 24)
@@ -102,7 +104,7 @@ def test_sample_content_frames(assets, tmp_path):
 PATTERN_W, PATTERN_H = 32, 24
 
 
-def pattern_frame() -> "np.ndarray":
+def pattern_frame() -> "numpy.ndarray":
     """White, with a black square in the top-left corner: any turn or squash shows."""
     import numpy as np
 
@@ -129,7 +131,7 @@ def pattern_clip(tmp_path, name="pat.mp4", frames=6, sar=None, rotate=None):
     return out
 
 
-def read_png(path) -> "np.ndarray":
+def read_png(path) -> "numpy.ndarray":
     import numpy as np
     from PIL import Image
 
@@ -187,7 +189,7 @@ def test_anamorphic_clip_gets_square_pixels_at_its_display_aspect(tmp_path, sar,
     ys, xs = np.nonzero(out.mean(axis=2) < 128)
     assert xs.max() - xs.min() + 1 == pytest.approx(box_w, abs=1)
     assert ys.max() - ys.min() + 1 == pytest.approx(box_h, abs=1)
-    info = video.stream_info(tmp_path / "f" / "000001.png")["video"]
+    info = stream_info(tmp_path / "f" / "000001.png")["video"]
     assert (info["width"], info["height"]) == size
     # Content frames sampled for training see the same picture.
     video.sample_frames(clip, tmp_path / "c", n_train=1, n_held=1, short_side=24)
@@ -234,7 +236,7 @@ def test_cut_off_clip_warns_and_says_so_in_its_metadata(tmp_path, container, cap
     assert saved == m
     assert any("damaged or cut off" in r.getMessage() for r in caplog.records)
     # The audio is cut to the frames that decoded.
-    assert video.stream_info(tmp_path / "a.wav")["audio"]["duration"] == pytest.approx(m.frames / 24, abs=0.01)
+    assert stream_info(tmp_path / "a.wav")["audio"]["duration"] == pytest.approx(m.frames / 24, abs=0.01)
 
 
 def test_cut_off_clip_with_on_damaged_error_stops(tmp_path):

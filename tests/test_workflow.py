@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -17,46 +14,11 @@ import yaml
 from PIL import Image
 
 from sketchbook.images import read_frame
-from sketchbook.video import FramesMeta, stream_info
+from sketchbook.video import FramesMeta
 
-from conftest import REPO
+from helpers import snakemake, stream_info, tiny_config, write_config
 
-TINY_TRAINING = {"iterations": 3, "image_size": 32, "batch_size": 2, "width": 8, "n_residual": 1,
-                 "style_size": 64, "precision": "fp32"}
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
-           "--cores", "2", *args]
-    env = {**os.environ, "SKETCHBOOK_PRECISION": "fp32"}
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if check and r.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}")
-    return r
-
-
-def tiny_config(assets: Path) -> dict:
-    return {
-        "sketches": {"lines": str(assets / "lines.png"), "other": str(assets / "other.png")},
-        "content": {"images": str(assets / "content"), "held_out": 1, "clips": ["quiet"], "clip_frames": 2,
-                    "size": 32},
-        # Real ImageNet weights where installed (CI); a seeded random VGG16 elsewhere.
-        "loss_network": {"download": False, "if_missing": "random"},
-        "training": TINY_TRAINING,
-        "variants": {"good": {"seed": 1}, "weird": {"seed": 2, "style_weight": 5.0}},
-        "render": {"grayscale": True},
-        "clips": {
-            "ntsc": {"path": str(assets / "clips" / "ntsc.mp4"), "sketch": "lines", "variants": ["good", "weird"]},
-            "quiet": {"path": str(assets / "clips" / "silent.mp4"), "sketch": "other", "variants": ["weird"]},
-            "odd": {"path": str(assets / "clips" / "odd.mkv"), "sketch": "lines", "variants": ["good"],
-                    "fps": 10},
-        },
-    }
-
-
-def write_config(workdir: Path, cfg: dict) -> None:
-    (workdir / "config.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False))
-
+pytestmark = pytest.mark.workflow
 
 @pytest.fixture(scope="module")
 def run(assets, tmp_path_factory):

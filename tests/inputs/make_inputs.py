@@ -115,11 +115,13 @@ def clips(d: Path) -> list[Case]:
     c.append(Case("odd size", "clip", _clip(d, "odd.mkv", *src("47x33", source="testsrc"), "-t", "0.5",
                                             "-c:v", "ffv1"), "ok", (47, 33), False, 12))
     c.append(Case("10-bit", "clip", _clip(d, "10bit.mp4", *src(), "-t", "0.5", "-c:v", "libx264",
-                                          "-preset", "ultrafast", "-pix_fmt", "yuv420p10le"), "ok", (64, 48), False, 12))
+                                          "-preset", "ultrafast", "-pix_fmt", "yuv420p10le"),
+                  "ok", (64, 48), False, 12))
     c.append(Case("yuv444", "clip", _clip(d, "444.mp4", *src(), "-t", "0.5", "-c:v", "libx264", "-preset", "ultrafast",
                                           "-pix_fmt", "yuv444p"), "ok", (64, 48), False, 12))
     c.append(Case("hevc", "clip", _clip(d, "hevc.mp4", *src(), "-t", "0.5", "-c:v", "libx265", "-preset", "ultrafast",
-                                        "-x265-params", "log-level=error", "-tag:v", "hvc1"), "ok", (64, 48), False, 12))
+                                        "-x265-params", "log-level=error", "-tag:v", "hvc1"),
+                  "ok", (64, 48), False, 12))
     # Containers, each with its usual sound.
     c.append(Case("mkv + audio", "clip", _clip(d, "clip.mkv", *src(), *tone(), "-t", "0.5", *H264, "-c:a", "aac"),
                   "ok", (64, 48), True, 12))
@@ -129,7 +131,8 @@ def clips(d: Path) -> list[Case]:
                                                    "-b:v", "200k", "-deadline", "realtime", "-c:a", "libopus"),
                   "ok", (64, 48), True, 12))
     c.append(Case("avi mpeg4 + mp3", "clip", _clip(d, "clip.avi", *src(), *tone(), "-t", "0.5", "-c:v", "mpeg4",
-                                                   "-c:a", "libmp3lame"), "ok", (64, 48), True))  # AVI timestamps: 12-13
+                                                   "-c:a", "libmp3lame"),
+                  "ok", (64, 48), True))  # AVI timestamps: 12-13
     c.append(Case("mpeg-ts", "clip", _clip(d, "clip.ts", *src(), *tone(), "-t", "0.5", *H264, "-c:a", "aac"),
                   "ok", (64, 48), True))
     # Sound.
