@@ -83,6 +83,9 @@ def test_models_and_scores(run):
         ("lines", "good"), ("lines", "weird"), ("other", "good"), ("other", "weird")]
     assert sorted(scores[scores["sketch"] == "lines"]["rank"]) == [1, 2]
     assert (scores["style_loss"] > 0).all() and (scores["content_loss"] > 0).all()
+    # the fidelity check: each model against the other sketch
+    assert dict(zip(scores["sketch"], scores["nearest_other"])) == {"lines": "other", "other": "lines"}
+    assert (scores["own_other"] > 0).all() and (scores["hand_distance"] > 0).all()
     for s in ["lines", "other"]:
         for v in ["good", "weird"]:
             losses = pd.read_csv(workdir / f"results/models/{s}/{v}.losses.csv")
@@ -92,7 +95,9 @@ def test_models_and_scores(run):
             assert card["steps"] == 3 and card["precision"] == "fp32" and card["device"] == "cpu"
             assert card["settings"]["seed"] == (1 if v == "good" else 2)
             assert card["loss_network"]["convention"] in ("caffe", "random")
-            assert set(card["final_losses"]) == {"content", "style", "tv", "total"}
+            assert set(card["final_losses"]) == {"content", "style", "tv", "tone", "total"}
+            assert set(card["hand"]["by_group"]) == {"orientation", "density", "coherence"}
+            assert card["hand"]["distance"] > 0
             with Image.open(workdir / f"results/models/{s}/{v}.curve.png") as im:
                 assert im.size[0] > 300
             assert not (workdir / f"results/models/{s}/{v}.ckpt").exists()
