@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
-.PHONY: setup demo test test-quick lint bench clean
+.PHONY: setup demo test test-quick lint bench fidelity clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
 	bash scripts/setup.sh $(VENV)
@@ -40,6 +40,11 @@ lint: setup
 # results/bench.json. BENCH_ARGS=--quick for a smoke test; the demo split needs `make demo` first.
 bench: setup
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# Style fidelity per CPU minute (benchmarks/fidelity.py): trains the demo's sketches per recipe and
+# budget; writes results/fidelity/. E.g. FIDELITY_ARGS="--steps 200,600,2000" (hours on 2 cores).
+fidelity: setup
+	$(BIN)/python benchmarks/fidelity.py $(FIDELITY_ARGS)
 
 # (benchmarks/train_model, benchmarks/stylize_frames: where older versions wrote the jobs' timings.)
 clean:
