@@ -43,6 +43,8 @@ from typing import Mapping, Sequence
 import torch
 from torch.nn import functional as F
 
+from .images import luminance, resize_short_side
+
 #: Blur scales (px) of the stroke detectors: pen lines of about 1-2 px and 3-4 px.
 SCALES = (1.0, 2.0)
 N_ORIENT = 8
@@ -86,7 +88,7 @@ def _as_lum(x: torch.Tensor) -> torch.Tensor:
     if x.dim() != 3:
         raise ValueError(f"expected an image (C, H, W) or (H, W), got shape {tuple(x.shape)}")
     if x.shape[0] == 3:
-        x = (x * x.new_tensor([0.299, 0.587, 0.114]).view(3, 1, 1)).sum(0, keepdim=True)
+        x = luminance(x)
     elif x.shape[0] != 1:
         raise ValueError(f"expected 1 or 3 channels, got {x.shape[0]}")
     return x[None].clamp(0, 1)
@@ -208,14 +210,9 @@ def distance(render: Descriptor, sketch: Descriptor) -> float:
 
 
 def scale_to(image: torch.Tensor, short_side: int) -> torch.Tensor:
-    """(C, H, W) float image scaled so that its shorter side is ``short_side`` (antialiased)."""
+    """(C, H, W) image (float in [0, 1], or uint8) scaled so that its shorter side is ``short_side``."""
     x = image.float() / 255.0 if image.dtype == torch.uint8 else image.float()
-    h, w = x.shape[-2:]
-    s = short_side / min(h, w)
-    size = (max(1, round(h * s)), max(1, round(w * s)))
-    if size == (h, w):
-        return x
-    return F.interpolate(x[None], size=size, mode="bilinear", antialias=True, align_corners=False)[0]
+    return resize_short_side(x, short_side) if min(x.shape[-2:]) != short_side else x
 
 
 class SketchDescriptors:
