@@ -31,8 +31,11 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-os.environ.setdefault("MALLOC_MMAP_MAX_", "0")
-os.environ.setdefault("MALLOC_TRIM_THRESHOLD_", "100000000000")
+from sketchbook.allocator import MALLOC_ENV  # noqa: E402
+
+if __name__ == "__main__" and any(k not in os.environ for k in MALLOC_ENV):
+    # glibc reads its malloc settings when a process starts: start again with them.
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**MALLOC_ENV, **os.environ})
 
 import pandas as pd  # noqa: E402
 import torch  # noqa: E402
