@@ -49,7 +49,7 @@ from sketchbook.lossnet import fetch_weights, load_loss_network  # noqa: E402
 from sketchbook.network import TransformerNet  # noqa: E402
 from sketchbook.precision import pick_device, resolve_precision  # noqa: E402
 from sketchbook.score import score_models  # noqa: E402
-from sketchbook.stylize import stylize_batch  # noqa: E402
+from sketchbook.stylize import Stylizer, load_model, stylize_batch  # noqa: E402
 from sketchbook.train import TrainSettings, ink_levels, save_model, train  # noqa: E402
 
 #: Recipes: overrides of the training defaults. "demo" is config.yaml's first variant (read at
@@ -145,10 +145,8 @@ def main() -> None:
         for step in steps:
             renders, dists, edge = {}, {}, {}
             for s in sketches:
-                from sketchbook.stylize import load_model
-
-                model = load_model(snaps[s][step][0], device)
-                renders[s] = [stylize_batch(model, to_uint8(x)[None], device, render_prec, True, True)[0]
+                stylizer = Stylizer(load_model(snaps[s][step][0], device), device, render_prec)
+                renders[s] = [stylize_batch(stylizer, to_uint8(x)[None], device, render_prec, True, True)[0]
                               for _, x in frames]
                 rf = [r.float() / 255 for r in renders[s]]
                 dists[s] = fidelity.distances_to_sketches(rf, hands)

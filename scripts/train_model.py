@@ -13,7 +13,7 @@ from sketchbook.images import load_rgb, resize_short_side, to_uint8
 from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
-from sketchbook.stylize import load_model, stylize_batch
+from sketchbook.stylize import Stylizer, load_model, stylize_batch
 from sketchbook.settings import TrainSettings
 from sketchbook.train import train
 
@@ -39,8 +39,8 @@ def main(smk):
     plot_losses(smk.output.losses, smk.output.curve, f"{sketch} / {variant}")
     # The hand it draws (sketchbook.fidelity): its grayscale renders of the training photos
     # against its sketch; the scores table compares it with the other sketches.
-    net = load_model(model, device)
-    renders = [stylize_batch(net, to_uint8(resize_short_side(load_rgb(p), 2 * settings.image_size))[None],
+    stylizer = Stylizer(load_model(model, device), device, "fp32")  # made once for every photo
+    renders = [stylize_batch(stylizer, to_uint8(resize_short_side(load_rgb(p), 2 * settings.image_size))[None],
                              device, "fp32", True, True)[0].float() / 255 for p in content[:8]]
     write_card(smk.output.card, {
         "sketch": sketch, "variant": variant, "sketch_image": str(smk.input.sketch),

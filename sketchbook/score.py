@@ -9,9 +9,9 @@ import pandas as pd
 import torch
 
 from . import fidelity
-from .images import load_rgb, luminance, resize_short_side, to_uint8
+from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
-from .stylize import load_model, stylize_batch
+from .stylize import finish, load_model
 from .settings import TrainSettings
 from .train import StyleLoss
 
@@ -72,8 +72,8 @@ def score_models(
             x = im[None].to(device)
             y = model(x).float()
             _, l = loss(y, x, "fp32")
-            render = stylize_batch(model, to_uint8(im)[None], device, "fp32", grayscale, levels)[0]
-            renders.append(render.float().div_(255))
+            # The render as the film shows it, from the same forward pass.
+            renders.append(finish(y, grayscale, levels, model.levels)[0].float().div_(255))
             acc["edge"] += fidelity.edge_correlation(im, renders[-1])
             lum = luminance(y).flatten()
             acc["content"] += l.content

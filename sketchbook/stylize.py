@@ -98,7 +98,7 @@ class Stylizer:
             return self.model(x).float()
 
 
-def _finish(y: torch.Tensor, grayscale: bool, levels: bool, model_levels: tuple[float, float]) -> torch.Tensor:
+def finish(y: torch.Tensor, grayscale: bool, levels: bool, model_levels: tuple[float, float]) -> torch.Tensor:
     """Network output (float, [0, 1]) -> uint8 (N, 3, H, W), grayscale and levels applied."""
     if not grayscale:
         return to_uint8(y).cpu()
@@ -120,7 +120,7 @@ def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.de
     """
     st = model if isinstance(model, Stylizer) else Stylizer(model, device, precision, fast=fast)
     x = frames.to(st.device, non_blocking=True).float().div_(255)
-    return _finish(st(x), grayscale, levels, st.levels)
+    return finish(st(x), grayscale, levels, st.levels)
 
 
 def stylize_frames(
