@@ -71,12 +71,6 @@ class Descriptor:
     features: dict[int, torch.Tensor]  # tone class -> mean block features (9,)
     shares: dict[int, float]      # tone class -> share of the picture's blocks
 
-    def as_dict(self) -> dict:
-        return {"tone": [round(float(v), 4) for v in self.tone],
-                "classes": {str(k): {"share": round(self.shares[k], 4),
-                                     "features": [round(float(v), 4) for v in f]}
-                            for k, f in self.features.items()}}
-
 
 def _as_lum(x: torch.Tensor) -> torch.Tensor:
     """(H, W), (1, H, W) or (3, H, W) in [0, 1] (or uint8) -> (1, 1, H, W) float luminance."""
@@ -202,11 +196,15 @@ def group_distances(render: Descriptor, sketch: Descriptor) -> dict[str, float]:
     return out
 
 
+def _combine(groups: Mapping[str, float]) -> float:
+    """Group distances -> the mean over all features (groups weighted by their size)."""
+    n = sum(len(r) for r in GROUPS.values())
+    return sum(groups[k] * len(GROUPS[k]) for k in GROUPS) / n
+
+
 def distance(render: Descriptor, sketch: Descriptor) -> float:
     """The mean block-feature difference over all features (groups weighted by their size)."""
-    g = group_distances(render, sketch)
-    n = sum(len(r) for r in GROUPS.values())
-    return sum(g[k] * len(GROUPS[k]) for k in GROUPS) / n
+    return _combine(group_distances(render, sketch))
 
 
 def scale_to(image: torch.Tensor, short_side: int) -> torch.Tensor:
@@ -290,9 +288,7 @@ def hand_summary(renders: Sequence[torch.Tensor], sketch: torch.Tensor) -> dict:
     groups = {g: 0.0 for g in GROUPS}
     for r in renders:
         d = describe(r)
-        best = min(hands.at("own", min(r.shape[-2:])), key=lambda s: distance(d, s))
-        for g, v in group_distances(d, best).items():
+        nearest = min((group_distances(d, s) for s in hands.at("own", min(r.shape[-2:]))), key=_combine)
+        for g, v in nearest.items():
             groups[g] += v / max(1, len(renders))
-    n = sum(len(r) for r in GROUPS.values())
-    return {"distance": round(sum(groups[g] * len(GROUPS[g]) for g in GROUPS) / n, 5),
-            "by_group": {g: round(v, 5) for g, v in groups.items()}}
+    return {"distance": round(_combine(groups), 5), "by_group": {g: round(v, 5) for g, v in groups.items()}}
