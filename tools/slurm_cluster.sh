@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # A single-node Slurm cluster on localhost, for trying and testing profiles/slurm (not for production).
 #
-#   bash scripts/slurm_cluster.sh install      # Debian's slurm-wlm + munge (root, apt-get), if missing
-#   bash scripts/slurm_cluster.sh start DIR    # write the config, start munged, slurmctld, slurmd
-#   bash scripts/slurm_cluster.sh stop DIR     # stop exactly the daemons `start DIR` started, remove its config
+#   bash tools/slurm_cluster.sh install      # Debian's slurm-wlm + munge (root, apt-get), if missing
+#   bash tools/slurm_cluster.sh start DIR    # write the config, start munged, slurmctld, slurmd
+#   bash tools/slurm_cluster.sh stop DIR     # stop exactly the daemons `start DIR` started, remove its config
 #
 # Made for machines without systemd or cgroups (containers, CI): proctrack/linuxproc, task/none,
 # no accounting (so status queries go through squeue), SlurmUser=root. One node, 127.0.0.1, with
@@ -16,7 +16,7 @@
 # touched, and `start` refuses to run beside a slurmctld or slurmd it did not start.
 set -euo pipefail
 
-MARK="# written by sketchbook scripts/slurm_cluster.sh"
+MARK="# written by sketchbook tools/slurm_cluster.sh"
 CONF=/etc/slurm/slurm.conf
 GRES=/etc/slurm/gres.conf
 
@@ -42,7 +42,8 @@ cmd_install() {
   have_slurm || die "slurm-wlm/munge installed but their commands are not on PATH"
 }
 
-ours() { [ -f "$1" ] && head -n1 "$1" | grep -qF "$MARK"; }
+# (Files written before the script moved from scripts/ to tools/ carry the old path in the mark.)
+ours() { [ -f "$1" ] && head -n1 "$1" | grep -qE "^# written by sketchbook (scripts|tools)/slurm_cluster\.sh"; }
 
 wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
   local n=$(($1 * 5)) what=$2; shift 2
@@ -58,7 +59,7 @@ cmd_start() {
   local dir=${1:?usage: slurm_cluster.sh start DIR}
   export PATH="$PATH:/usr/sbin"
   need_root
-  have_slurm || die "slurm-wlm/munge not installed (run: bash scripts/slurm_cluster.sh install)"
+  have_slurm || die "slurm-wlm/munge not installed (run: bash tools/slurm_cluster.sh install)"
   for f in "$CONF" "$GRES"; do
     if [ -e "$f" ] && ! ours "$f"; then
       die "$f exists and was not written by this script; not touching a real Slurm configuration"

