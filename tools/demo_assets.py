@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from fractions import Fraction
 from pathlib import Path
 from typing import IO, Any
 
@@ -25,6 +24,9 @@ import ffmpeg
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageDraw
+
+from sketchbook.config import parse_fps
+from sketchbook.errors import ConfigError
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
@@ -886,17 +888,6 @@ def make_content_images(out_dir: Path, size: int = 256) -> list[Path]:
 # --------------------------------------------------------------------------------------------
 
 
-def parse_fps(fps: str | int | float | Fraction) -> Fraction:
-    """``"24"``, ``"30000/1001"``, ``"29.97"``, 25, ... as an exact positive fraction."""
-    try:
-        f = Fraction(str(fps)) if not isinstance(fps, Fraction) else fps
-    except (ValueError, ZeroDivisionError) as exc:
-        raise ValueError(f"bad frame rate {fps!r}: use e.g. '24' or '30000/1001'") from exc
-    if f <= 0:
-        raise ValueError(f"bad frame rate {fps!r}: must be positive")
-    return f
-
-
 _NOTES = {  # equal temperament, A4 = 440 Hz
     n: 440.0 * 2 ** ((i - 9) / 12 + (o - 4))
     for o in range(2, 7)
@@ -994,7 +985,10 @@ def make_clip(
     ``round(seconds * fps)`` frames at the exact rate ``fps`` (e.g. ``"24"``, ``"30000/1001"``),
     ``size`` = (width, height), both even. ``audio`` names one of :data:`AUDIO_PRESETS` for an
     AAC soundtrack synthesised by ffmpeg, or None for a clip without an audio stream."""
-    rate = parse_fps(fps)
+    try:
+        rate = parse_fps(fps, "clip fps")  # the config's own parsing: "24", "30000/1001", 29.97
+    except ConfigError as exc:  # a bad argument here, not a bad config
+        raise ValueError(str(exc)) from None
     w, h = size
     if w < 16 or h < 16 or w % 2 or h % 2:
         raise ValueError(f"clip size must be even and >= 16 px, got {w}x{h}")
