@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -60,6 +61,17 @@ def test_content_images(tmp_path: Path) -> None:
     for p in paths:
         with Image.open(p) as im:
             assert (im.format, im.mode, im.size) == ("JPEG", "RGB", (32, 32))
+
+
+def test_missing_scikit_image_says_how_to_install(monkeypatch, tmp_path: Path) -> None:
+    """scikit-image is a developer-only dependency (tools/setup.sh), not in requirements.txt."""
+    monkeypatch.setitem(sys.modules, "skimage", None)  # `import skimage...` now fails
+    monkeypatch.delitem(sys.modules, "skimage.data", raising=False)
+    with pytest.raises(ModuleNotFoundError, match="scikit-image.*tools/setup.sh"):
+        demo.load_photo("camera")
+    with pytest.raises(ModuleNotFoundError, match="tools/setup.sh"):
+        demo.make_demo(tmp_path / "demo")
+    assert not (tmp_path / "demo").exists()  # it stops before drawing anything
 
 
 def _probe(path: Path) -> dict[str, dict]:

@@ -848,15 +848,30 @@ def draw_sketch(style: str, size: int = 384, seed: int = 0) -> Image.Image:
 # --------------------------------------------------------------------------------------------
 
 
+def _skimage_data() -> Any:
+    """``skimage.data``: scikit-image is needed by this generator only, so it is not in
+    requirements.txt (nor in the container image); ``tools/setup.sh`` installs it for developers."""
+    try:
+        import skimage.data
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("skimage"):
+            raise
+        raise ModuleNotFoundError(
+            "the demo's photos come from scikit-image, which only the demo-asset generator needs: "
+            "install it with `bash tools/setup.sh` (`make setup` runs it; it pins the version) "
+            "or `pip install scikit-image`",
+            name=exc.name,
+        ) from exc
+    return skimage.data
+
+
 def load_photo(name: str) -> NDArray[np.uint8]:
     """One of :data:`CONTENT_PHOTOS` as an RGB uint8 array (grey images are repeated on three
     channels, alpha dropped). Only images bundled in the scikit-image wheel are allowed, so
     nothing is ever downloaded."""
     if name not in CONTENT_PHOTOS:
         raise ValueError(f"unknown photo {name!r}; choose one of {', '.join(CONTENT_PHOTOS)}")
-    import skimage.data  # only needed for the photos
-
-    img = np.asarray(getattr(skimage.data, name)())
+    img = np.asarray(getattr(_skimage_data(), name)())
     if img.ndim == 2:
         img = np.repeat(img[:, :, None], 3, axis=2)
     return np.ascontiguousarray(img[:, :, :3].astype(np.uint8))
@@ -1060,6 +1075,7 @@ DEMO_CLIPS: tuple[tuple[str, str, float, str, tuple[int, int], str | None, tuple
 def make_demo(root: Path) -> None:
     """Write the demo assets under ``root``: ``sketches/{hatch,scribble}.png``,
     ``content/*.jpg`` and ``clips/{intro,coffee,cat}.mp4``."""
+    _skimage_data()  # missing scikit-image: say so before drawing anything
     root = Path(root)
     sk = root / "sketches"
     sk.mkdir(parents=True, exist_ok=True)

