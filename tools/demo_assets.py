@@ -474,168 +474,228 @@ def _contour(
 
 
 # --------------------------------------------------------------------------------------------
-# style "hatch": a still life in fineliner, contours + parallel and cross hatching
+# both sketches: the pen unit, jitter
 # --------------------------------------------------------------------------------------------
 
 
-def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
-    sheet = _Sheet(size, rng)
-    u = max(size / 384.0, 0.6)  # pen unit: line widths and spacings (never hair-thin)
-    Y, X = (np.mgrid[0:size, 0:size] + 0.5) / size
+def _pen_unit(size: int) -> float:
+    """Line widths and spacings scale with the sheet (384 px = 1), never hair-thin."""
+    return max(size / 384.0, 0.6)
 
-    def jit(v: float) -> float:
-        return float(rng.uniform(-v, v))
 
-    tb = 0.64 + jit(0.015)  # table, back edge
-    tf = 0.88 + jit(0.01)  # table, front edge
-    tone = np.zeros((size, size))
-    zbuf = np.zeros((size, size))
-    label = np.zeros((size, size), dtype=np.int16)  # 0 wall, 1 table top, 2 table front
+def _jit(rng: np.random.Generator, v: float) -> float:
+    """A uniform offset in [-v, v]: the hand never puts a shape exactly where it was meant."""
+    return float(rng.uniform(-v, v))
 
-    # --- wall and table
-    # the wall: darker to the right (light comes from the upper left), fading out at the edges
-    dist = np.hypot(X - 0.55, (Y - 0.45) * 1.3)
-    wall = 0.06 + 0.46 * _smoothstep(0.05, 0.9, X)
-    wall *= _smoothstep(0.0, 0.22, Y) * np.clip(1.2 - 1.4 * np.maximum(dist - 0.25, 0), 0, 1)
-    tone[:] = wall
-    top = (Y >= tb) & (Y < tf)
-    label[top] = 1
-    tone[top] = (0.05 + 0.08 * X)[top]
-    front = Y >= tf
-    label[front] = 2
-    tone[front] = (0.42 + 0.15 * X + 0.4 * _smoothstep(tf + 0.035, tf + 0.015, Y))[front]
 
-    # --- a box behind, to the right
-    bx0, bx1, by0, by1 = 0.57 + jit(0.01), 0.82 + jit(0.01), 0.47 + jit(0.01), 0.72
-    dx, dy = 0.085, -0.07
-    box_front = _poly_mask(size, [(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)])
-    box_top = _poly_mask(size, [(bx0, by0), (bx1, by0), (bx1 + dx, by0 + dy), (bx0 + dx, by0 + dy)])
-    box_side = _poly_mask(size, [(bx1, by0), (bx1 + dx, by0 + dy), (bx1 + dx, by1 + dy), (bx1, by1)])
-    box_shadow = _poly_mask(
-        size, [(bx1, by1), (bx1 + dx, by1 + dy), (bx1 + dx + 0.09, by1 + dy + 0.015), (bx1 + 0.06, by1 + 0.03)]
-    ) & (label == 1)
-    tone[box_shadow] = 0.72
-    for m, lab, t in ((box_top, 3, 0.1), (box_front, 4, None), (box_side, 5, 0.78)):
-        label[m] = lab
-        zbuf[m] = 1
-        tone[m] = t if t is not None else (0.36 + 0.18 * (X - bx0) / (bx1 - bx0) + 0.1 * (Y - by0) / (by1 - by0))[m]
+# --------------------------------------------------------------------------------------------
+# style "hatch": a still life in fineliner, contours + parallel and cross hatching
+# --------------------------------------------------------------------------------------------
 
-    # --- the vase: a surface of revolution
-    vx = 0.35 + jit(0.015)
-    prof = np.array(
-        [(0.19, 0.060), (0.215, 0.056), (0.29, 0.040), (0.39, 0.095), (0.51, 0.148), (0.63, 0.142), (0.73, 0.108), (0.80, 0.092)]
-    )
-    prof[:, 1] *= 1 + jit(0.06)
-    curve = _spline([tuple(p) for p in prof], n_per=24)
-    order = np.argsort(curve[:, 0])
-    vy, vr = curve[order, 0], curve[order, 1]
-    ytop, ybot = float(vy[0]), float(vy[-1])
-    ecc = 0.2  # ellipse ratio of horizontal sections seen from slightly above
+_HATCH_THRESHOLDS = (0.17, 0.4, 0.6, 0.8)
+"""Tone above which each hatching layer inks (lightest layer first)."""
 
-    def radius(y: FloatArray) -> FloatArray:
-        return np.interp(y, vy, vr)
+_HATCH_ANGLES: dict[int, tuple[int | None, ...]] = {  # label -> hatch angle (degrees, y down) per layer
+    0: (-62, 28, -62, 28),
+    1: (-4, -40, 30, -4),
+    2: (0, -50, 40, 90),
+    3: (-40, 0, -40, 0),
+    4: (90, -45, 45, 0),
+    5: (90, -40, 35, 0),
+    6: (None, -52, 38, 5),  # None: strokes that follow the form (the vase's sections)
+    7: (-45, 40, 0, 90),
+    8: (None, -35, 55, 10),  # (the apple: crescents around its highlight)
+}
 
-    rY = radius(Y)
-    drdy = np.gradient(radius(np.linspace(0, 1, size * 4)), 1.0 / (size * 4))
-    dr = np.interp(Y, np.linspace(0, 1, size * 4), drdy)
-    rt, rb = float(vr[0]), float(vr[-1])
-    body = (Y >= ytop) & (Y <= ybot) & (np.abs(X - vx) <= rY)
-    base_ell = ((X - vx) / rb) ** 2 + ((Y - ybot) / (ecc * rb)) ** 2 <= 1
-    lip_ell = ((X - vx) / rt) ** 2 + ((Y - ytop) / (ecc * rt)) ** 2 <= 1
-    mouth = ((X - vx) / (rt * 0.8)) ** 2 + ((Y - ytop) / (ecc * rt * 0.8)) ** 2 <= 1
-    vase = body | base_ell | lip_ell
-    sphi = np.clip((X - vx) / np.maximum(rY, 1e-6), -1, 1)
-    cphi = np.sqrt(1 - sphi**2)
-    nrm = np.stack([sphi, -dr, cphi])
-    nrm /= np.linalg.norm(nrm, axis=0)
-    lam = np.clip(np.tensordot(_LIGHT, nrm, axes=1), 0, 1)
-    vtone = 0.04 + 0.92 * (1 - lam) ** 1.4 - 0.2 * _smoothstep(0.7, 0.97, sphi)  # reflected light
-    # cast shadow of the vase on the table (to the right and back) and on the wall
-    sx, sy = (X - (vx + 0.16)) / 0.2, (Y - (ybot - 0.035)) / 0.04
-    vshadow = (sx**2 + sy**2 <= 1) & (label == 1)
-    tone[vshadow] = np.maximum(tone[vshadow], 0.62 + 0.25 * _smoothstep(0.5, -1.0, sx[vshadow]))
-    wall_sh = (label == 0) & (np.abs(X - vx - 0.12) <= radius(Y + 0.03) * 1.05) & (Y >= ytop + 0.05)
-    tone[wall_sh] = np.maximum(tone[wall_sh], 0.5)
-    label[vase] = 6
-    zbuf[vase] = 2
-    tone[vase] = vtone[vase]
-    label[mouth] = 7
-    tone[mouth] = 0.85
 
-    # --- an apple in front
-    ax, ay, ar = 0.6 + jit(0.015), 0.765 + jit(0.01), 0.088
-    th = np.arctan2(Y - ay, X - ax)
-    shape = ar * (1 + 0.04 * np.cos(2 * th) - 0.09 * np.exp(-(((th + np.pi / 2) / 0.35) ** 2)))
-    apple = np.hypot(X - ax, Y - ay) <= shape
-    ash = ((X - ax - 0.075) / 0.1) ** 2 + ((Y - ay - ar + 0.012) / 0.026) ** 2 <= 1
-    ash &= ~apple & (label <= 2)
-    tone[ash] = 0.8
-    an = np.stack([(X - ax) / ar, (Y - ay) / ar, np.zeros_like(X)])
-    an[2] = np.sqrt(np.clip(1 - an[0] ** 2 - an[1] ** 2, 0, 1))
-    an /= np.linalg.norm(an, axis=0)
-    alam = np.clip(np.tensordot(_LIGHT, an, axes=1), 0, 1)
-    atone = 0.06 + 0.92 * (1 - alam) ** 1.1 - 0.15 * _smoothstep(0.6, 0.95, an[0] * 0.7 + an[1] * 0.7)
-    label[apple] = 8
-    zbuf[apple] = 3
-    tone[apple] = atone[apple]
-    tone = np.clip(tone, 0, 1)
+class _StillLife:
+    """The hatch sketch's scene: a box, a vase and an apple on a table against a wall, as maps
+    the size of the sheet: ``tone`` (0 paper .. 1 darkest), ``zbuf`` (depth, nearer is larger:
+    it hides contours) and ``label`` (0 wall, 1 table top, 2 table front, 3-5 the box's top,
+    front and side, 6 the vase, 7 its mouth, 8 the apple), with the shapes' geometry (in [0, 1]
+    sheet coordinates) that the strokes follow. The objects are set up in a fixed order, which
+    fixes the random draws."""
 
-    # --- hatching, lightest layer first
-    noise = 0.06 * _smooth_noise(rng, size, size, 14 * u)
+    def __init__(self, size: int, rng: np.random.Generator) -> None:
+        self.size = size
+        self.rng = rng
+        self.Y, self.X = (np.mgrid[0:size, 0:size] + 0.5) / size
+        self.tb = 0.64 + _jit(rng, 0.015)  # table, back edge
+        self.tf = 0.88 + _jit(rng, 0.01)  # table, front edge
+        self.tone = np.zeros((size, size))
+        self.zbuf = np.zeros((size, size))
+        self.label = np.zeros((size, size), dtype=np.int16)
+        self._wall_and_table()
+        self._box()
+        self._vase()
+        self._apple()
+        self.tone = np.clip(self.tone, 0, 1)
+
+    def _wall_and_table(self) -> None:
+        X, Y, tone, label, tf = self.X, self.Y, self.tone, self.label, self.tf
+        # the wall: darker to the right (light comes from the upper left), fading out at the edges
+        dist = np.hypot(X - 0.55, (Y - 0.45) * 1.3)
+        wall = 0.06 + 0.46 * _smoothstep(0.05, 0.9, X)
+        wall *= _smoothstep(0.0, 0.22, Y) * np.clip(1.2 - 1.4 * np.maximum(dist - 0.25, 0), 0, 1)
+        tone[:] = wall
+        top = (Y >= self.tb) & (Y < tf)
+        label[top] = 1
+        tone[top] = (0.05 + 0.08 * X)[top]
+        front = Y >= tf
+        label[front] = 2
+        tone[front] = (0.42 + 0.15 * X + 0.4 * _smoothstep(tf + 0.035, tf + 0.015, Y))[front]
+
+    def _box(self) -> None:
+        """A box behind, to the right, and its shadow on the table."""
+        X, Y, tone, label, size, rng = self.X, self.Y, self.tone, self.label, self.size, self.rng
+        bx0, bx1, by0, by1 = 0.57 + _jit(rng, 0.01), 0.82 + _jit(rng, 0.01), 0.47 + _jit(rng, 0.01), 0.72
+        dx, dy = 0.085, -0.07
+        self.bx0, self.bx1, self.by0, self.by1, self.dx, self.dy = bx0, bx1, by0, by1, dx, dy
+        box_front = _poly_mask(size, [(bx0, by0), (bx1, by0), (bx1, by1), (bx0, by1)])
+        box_top = _poly_mask(size, [(bx0, by0), (bx1, by0), (bx1 + dx, by0 + dy), (bx0 + dx, by0 + dy)])
+        box_side = _poly_mask(size, [(bx1, by0), (bx1 + dx, by0 + dy), (bx1 + dx, by1 + dy), (bx1, by1)])
+        box_shadow = _poly_mask(
+            size, [(bx1, by1), (bx1 + dx, by1 + dy), (bx1 + dx + 0.09, by1 + dy + 0.015), (bx1 + 0.06, by1 + 0.03)]
+        ) & (label == 1)
+        tone[box_shadow] = 0.72
+        for m, lab, t in ((box_top, 3, 0.1), (box_front, 4, None), (box_side, 5, 0.78)):
+            label[m] = lab
+            self.zbuf[m] = 1
+            tone[m] = t if t is not None else (0.36 + 0.18 * (X - bx0) / (bx1 - bx0) + 0.1 * (Y - by0) / (by1 - by0))[m]
+
+    def vase_radius(self, y: FloatArray) -> FloatArray:
+        """The vase's radius at heights ``y``."""
+        return np.interp(y, self.vy, self.vr)
+
+    def _vase(self) -> None:
+        """The vase, a surface of revolution lit from the upper left, and its cast shadows."""
+        X, Y, tone, label, size, rng = self.X, self.Y, self.tone, self.label, self.size, self.rng
+        vx = 0.35 + _jit(rng, 0.015)
+        prof = np.array(
+            [(0.19, 0.060), (0.215, 0.056), (0.29, 0.040), (0.39, 0.095), (0.51, 0.148), (0.63, 0.142), (0.73, 0.108), (0.80, 0.092)]
+        )
+        prof[:, 1] *= 1 + _jit(rng, 0.06)
+        curve = _spline([tuple(p) for p in prof], n_per=24)
+        order = np.argsort(curve[:, 0])
+        self.vy, self.vr = vy, vr = curve[order, 0], curve[order, 1]
+        self.vx = vx
+        self.ytop, self.ybot = ytop, ybot = float(vy[0]), float(vy[-1])
+        self.ecc = ecc = 0.2  # ellipse ratio of horizontal sections seen from slightly above
+        radius = self.vase_radius
+        rY = radius(Y)
+        drdy = np.gradient(radius(np.linspace(0, 1, size * 4)), 1.0 / (size * 4))
+        dr = np.interp(Y, np.linspace(0, 1, size * 4), drdy)
+        self.rt, self.rb = rt, rb = float(vr[0]), float(vr[-1])
+        body = (Y >= ytop) & (Y <= ybot) & (np.abs(X - vx) <= rY)
+        base_ell = ((X - vx) / rb) ** 2 + ((Y - ybot) / (ecc * rb)) ** 2 <= 1
+        lip_ell = ((X - vx) / rt) ** 2 + ((Y - ytop) / (ecc * rt)) ** 2 <= 1
+        mouth = ((X - vx) / (rt * 0.8)) ** 2 + ((Y - ytop) / (ecc * rt * 0.8)) ** 2 <= 1
+        vase = body | base_ell | lip_ell
+        sphi = np.clip((X - vx) / np.maximum(rY, 1e-6), -1, 1)
+        cphi = np.sqrt(1 - sphi**2)
+        nrm = np.stack([sphi, -dr, cphi])
+        nrm /= np.linalg.norm(nrm, axis=0)
+        lam = np.clip(np.tensordot(_LIGHT, nrm, axes=1), 0, 1)
+        vtone = 0.04 + 0.92 * (1 - lam) ** 1.4 - 0.2 * _smoothstep(0.7, 0.97, sphi)  # reflected light
+        # cast shadow of the vase on the table (to the right and back) and on the wall
+        sx, sy = (X - (vx + 0.16)) / 0.2, (Y - (ybot - 0.035)) / 0.04
+        vshadow = (sx**2 + sy**2 <= 1) & (label == 1)
+        tone[vshadow] = np.maximum(tone[vshadow], 0.62 + 0.25 * _smoothstep(0.5, -1.0, sx[vshadow]))
+        wall_sh = (label == 0) & (np.abs(X - vx - 0.12) <= radius(Y + 0.03) * 1.05) & (Y >= ytop + 0.05)
+        tone[wall_sh] = np.maximum(tone[wall_sh], 0.5)
+        label[vase] = 6
+        self.zbuf[vase] = 2
+        tone[vase] = vtone[vase]
+        label[mouth] = 7
+        tone[mouth] = 0.85
+
+    def _apple(self) -> None:
+        """An apple in front, lit from the upper left, and its shadow."""
+        X, Y, tone, label, rng = self.X, self.Y, self.tone, self.label, self.rng
+        self.ax, self.ay, self.ar = ax, ay, ar = 0.6 + _jit(rng, 0.015), 0.765 + _jit(rng, 0.01), 0.088
+        th = np.arctan2(Y - ay, X - ax)
+        shape = ar * (1 + 0.04 * np.cos(2 * th) - 0.09 * np.exp(-(((th + np.pi / 2) / 0.35) ** 2)))
+        apple = np.hypot(X - ax, Y - ay) <= shape
+        ash = ((X - ax - 0.075) / 0.1) ** 2 + ((Y - ay - ar + 0.012) / 0.026) ** 2 <= 1
+        ash &= ~apple & (label <= 2)
+        tone[ash] = 0.8
+        an = np.stack([(X - ax) / ar, (Y - ay) / ar, np.zeros_like(X)])
+        an[2] = np.sqrt(np.clip(1 - an[0] ** 2 - an[1] ** 2, 0, 1))
+        an /= np.linalg.norm(an, axis=0)
+        alam = np.clip(np.tensordot(_LIGHT, an, axes=1), 0, 1)
+        atone = 0.06 + 0.92 * (1 - alam) ** 1.1 - 0.15 * _smoothstep(0.6, 0.95, an[0] * 0.7 + an[1] * 0.7)
+        label[apple] = 8
+        self.zbuf[apple] = 3
+        tone[apple] = atone[apple]
+
+
+def _vase_section_arcs(rng: np.random.Generator, life: _StillLife, spacing: float) -> list[FloatArray]:
+    """Hatch lines that follow the vase's form: the front halves of its horizontal sections."""
+    size = life.size
+    lines = []
+    yy = life.ytop * size + rng.uniform(0, spacing)
+    while yy < (life.ybot + 0.03) * size:
+        y0 = yy / size
+        r0 = float(life.vase_radius(np.array([y0]))[0])
+        arc = _ellipse(life.vx, y0, r0, life.ecc * r0, 0.0, np.pi, 64)[::-1] * size
+        lines.append(arc)
+        yy += spacing * (1 + 0.15 * rng.uniform(-1, 1))
+    return lines
+
+
+def _apple_crescents(rng: np.random.Generator, life: _StillLife, spacing: float) -> list[FloatArray]:
+    """Hatch lines around the apple's highlight: nearly closed circles, growing outwards."""
+    size, ax, ay, ar = life.size, life.ax, life.ay, life.ar
+    hx, hy = (ax - 0.4 * ar) * size, (ay - 0.4 * ar) * size
+    lines = []
+    rr = 0.3 * ar * size
+    while rr < 2.2 * ar * size:
+        lines.append(_ellipse(hx, hy, rr, rr, -0.3, 2.2 * np.pi - 0.3, 160))
+        rr += spacing * (1 + 0.15 * rng.uniform(-1, 1))
+    return lines
+
+
+def _hatch_tone_layer(sheet: _Sheet, life: _StillLife, k: int, noise: FloatArray) -> None:
+    """Hatching layer ``k``: on every surface, strokes wherever the tone (made a little uneven by
+    ``noise``) is darker than the layer's threshold, at the surface's angle for this layer."""
+    rng = sheet.rng
+    u = _pen_unit(life.size)
     sp = 4.3 * u
     hw, hink = 1.15 * u, 40.0
     patch = 26 * u
-    thr = (0.17, 0.4, 0.6, 0.8)
-    straight = {  # label -> hatch angles (degrees, y down) per layer
-        0: (-62, 28, -62, 28),
-        1: (-4, -40, 30, -4),
-        2: (0, -50, 40, 90),
-        3: (-40, 0, -40, 0),
-        4: (90, -45, 45, 0),
-        5: (90, -40, 35, 0),
-        6: (None, -52, 38, 5),
-        7: (-45, 40, 0, 90),
-        8: (None, -35, 55, 10),
-    }
-    for k, t in enumerate(thr):
-        for lab, angles in straight.items():
-            m = label == lab
-            cond = m & (tone + noise > t)
-            bb = _bbox(cond)
-            if bb is None:
-                continue
-            lines: list[FloatArray]
-            if angles[k] is not None:
-                lines = _straight_lines(rng, bb, angles[k] + jit(4), sp * (0.85 if k == 3 else 1.0))
-            elif lab == 6:  # cross-section arcs following the form of the vase
-                lines = []
-                yy = ytop * size + rng.uniform(0, sp)
-                while yy < (ybot + 0.03) * size:
-                    y0 = yy / size
-                    r0 = float(radius(np.array([y0]))[0])
-                    arc = _ellipse(vx, y0, r0, ecc * r0, 0.0, np.pi, 64)[::-1] * size
-                    lines.append(arc)
-                    yy += sp * (1 + 0.15 * rng.uniform(-1, 1))
-            else:  # crescents around the apple's highlight
-                hx, hy = (ax - 0.4 * ar) * size, (ay - 0.4 * ar) * size
-                lines = []
-                rr = 0.3 * ar * size
-                while rr < 2.2 * ar * size:
-                    lines.append(_ellipse(hx, hy, rr, rr, -0.3, 2.2 * np.pi - 0.3, 160))
-                    rr += sp * (1 + 0.15 * rng.uniform(-1, 1))
-            _hatch_layer(
-                sheet,
-                cond,
-                lines,
-                width=hw * (1.1 if k >= 2 else 1.0),
-                ink=hink - 6 * k,
-                patch=patch if lab not in (0, 2) else patch * 1.6,
-                min_len=(9 if lab in (0, 1, 2) else 5) * u,
-            )
+    for lab, angles in _HATCH_ANGLES.items():
+        m = life.label == lab
+        cond = m & (life.tone + noise > _HATCH_THRESHOLDS[k])
+        bb = _bbox(cond)
+        if bb is None:
+            continue
+        lines: list[FloatArray]
+        if angles[k] is not None:
+            lines = _straight_lines(rng, bb, angles[k] + _jit(rng, 4), sp * (0.85 if k == 3 else 1.0))
+        elif lab == 6:
+            lines = _vase_section_arcs(rng, life, sp)
+        else:
+            lines = _apple_crescents(rng, life, sp)
+        _hatch_layer(
+            sheet,
+            cond,
+            lines,
+            width=hw * (1.1 if k >= 2 else 1.0),
+            ink=hink - 6 * k,
+            patch=patch if lab not in (0, 2) else patch * 1.6,
+            min_len=(9 if lab in (0, 1, 2) else 5) * u,
+        )
 
-    # --- contours (behind to front)
+
+def _still_life_contours(sheet: _Sheet, life: _StillLife) -> None:
+    """The outlines, behind to front: table edges, box, vase (with a painted band), apple, stem, leaf."""
+    u = _pen_unit(life.size)
+    tb, tf = life.tb, life.tf
+    bx0, bx1, by0, by1, dx, dy = life.bx0, life.bx1, life.by0, life.by1, life.dx, life.dy
+    vx, vy, vr, ytop, ybot, ecc, rt, rb = life.vx, life.vy, life.vr, life.ytop, life.ybot, life.ecc, life.rt, life.rb
+    ax, ay, ar = life.ax, life.ay, life.ar
     cw, cink = 1.9 * u, 22.0
-    kw: dict[str, Any] = dict(zbuf=zbuf, width=cw, ink=cink, tone=tone, passes=2, jitter=0.5 * u)
+    kw: dict[str, Any] = dict(zbuf=life.zbuf, width=cw, ink=cink, tone=life.tone, passes=2, jitter=0.5 * u)
     _contour(sheet, np.array([(-0.02, tb), (1.02, tb + 0.004)]), z=0, **kw)
     _contour(sheet, np.array([(-0.02, tf), (1.02, tf - 0.003)]), z=0, **kw)
     _contour(sheet, np.array([(-0.02, tf + 0.018), (1.02, tf + 0.016)]), z=0, **kw)
@@ -653,7 +713,7 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
     _contour(sheet, _ellipse(vx, ytop, rt * 0.8, ecc * rt * 0.8, np.pi * 1.05, np.pi * 1.95), z=2, **kw)
     _contour(sheet, _ellipse(vx, ybot, rb, ecc * rb, 0, np.pi), z=2, **kw)
     for yb in (0.405, 0.42):  # a painted band on the shoulder
-        r0 = float(radius(np.array([yb]))[0])
+        r0 = float(life.vase_radius(np.array([yb]))[0])
         _contour(sheet, _ellipse(vx, yb, r0 * 0.99, ecc * r0, 0.05, np.pi - 0.05), z=2, **{**kw, "width": cw * 0.7, "passes": 1})
     a = np.linspace(-np.pi, np.pi, 200)
     ra = ar * (1 + 0.04 * np.cos(2 * a) - 0.09 * np.exp(-(((a + np.pi / 2) / 0.35) ** 2)))
@@ -664,6 +724,15 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
     leaf_b = _spline([(ax + 0.001, ay - ar * 0.93), (ax + 0.03, ay - ar * 0.9), (ax + 0.055, ay - ar * 1.08)], 10)
     _contour(sheet, leaf_a, z=4, **kw)
     _contour(sheet, leaf_b, z=4, **kw)
+
+
+def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
+    sheet = _Sheet(size, rng)
+    life = _StillLife(size, rng)
+    noise = 0.06 * _smooth_noise(rng, size, size, 14 * _pen_unit(size))  # one unevenness for every layer
+    for k in range(len(_HATCH_THRESHOLDS)):  # lightest layer first
+        _hatch_tone_layer(sheet, life, k, noise)
+    _still_life_contours(sheet, life)
     return sheet.finish()
 
 
@@ -672,106 +741,141 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
 # --------------------------------------------------------------------------------------------
 
 
-def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
-    sheet = _Sheet(size, rng)
-    u = max(size / 384.0, 0.6)  # pen unit: line widths and spacings (never hair-thin)
-    Y, X = (np.mgrid[0:size, 0:size] + 0.5) / size
-    tone = np.zeros((size, size))
-    zbuf = np.zeros((size, size))
+class _Landscape:
+    """The scribble sketch's scene: far hills and a near field, a tree (a trunk and a crown of
+    overlapping leaf clumps) and a little house on the hills, as maps the size of the sheet:
+    ``tone`` (0 paper .. 1 darkest) and ``zbuf`` (depth, nearer is larger: it hides outlines),
+    with the shapes' masks and geometry (in [0, 1] sheet coordinates). The parts are set up in
+    a fixed order, which fixes the random draws."""
 
-    def jit(v: float) -> float:
-        return float(rng.uniform(-v, v))
+    def __init__(self, size: int, rng: np.random.Generator) -> None:
+        self.size = size
+        self.rng = rng
+        self.Y, self.X = (np.mgrid[0:size, 0:size] + 0.5) / size
+        self.tone = np.zeros((size, size))
+        self.zbuf = np.zeros((size, size))
+        self._land()
+        self._tree()
+        self._house()
+        self.tone = np.clip(self.tone, 0, 1)
 
-    # --- land: far hills and a near field, horizon lines as functions of x
-    p1, p2 = rng.uniform(0, 2 * np.pi, 2)
+    def far(self, x: FloatArray) -> FloatArray:
+        """The far hills' skyline at ``x``."""
+        return 0.56 + 0.035 * np.sin(2 * np.pi * (0.9 * x) + self.p1) + 0.015 * np.sin(2 * np.pi * 2.3 * x + self.p2)
 
-    def far(x: FloatArray) -> FloatArray:
-        return 0.56 + 0.035 * np.sin(2 * np.pi * (0.9 * x) + p1) + 0.015 * np.sin(2 * np.pi * 2.3 * x + p2)
+    def near(self, x: FloatArray) -> FloatArray:
+        """The near field's edge at ``x``."""
+        return 0.68 + 0.05 * np.sin(2 * np.pi * 0.55 * x + self.p2 + 1.0) - 0.03 * x
 
-    def near(x: FloatArray) -> FloatArray:
-        return 0.68 + 0.05 * np.sin(2 * np.pi * 0.55 * x + p2 + 1.0) - 0.03 * x
+    def _land(self) -> None:
+        X, Y, tone = self.X, self.Y, self.tone
+        self.p1, self.p2 = self.rng.uniform(0, 2 * np.pi, 2)
+        self.hills = hills = (Y >= self.far(X)) & (Y < self.near(X))
+        self.field = field = Y >= self.near(X)
+        tone[hills] = (0.28 + 0.25 * _smoothstep(0.0, 0.12, Y - self.far(X)))[hills]
+        tone[field] = (0.12 + 0.3 * _smoothstep(0.7, 1.0, Y))[field]
+        self.zbuf[hills] = 0.3
+        self.zbuf[field] = 0.6
 
-    hills = (Y >= far(X)) & (Y < near(X))
-    field = Y >= near(X)
-    tone[hills] = (0.28 + 0.25 * _smoothstep(0.0, 0.12, Y - far(X)))[hills]
-    tone[field] = (0.12 + 0.3 * _smoothstep(0.7, 1.0, Y))[field]
-    zbuf[hills] = 0.3
-    zbuf[field] = 0.6
+    def _tree(self) -> None:
+        """A trunk, its shadow on the field, and a crown made of overlapping leaf clumps."""
+        X, Y, tone, zbuf, size, rng = self.X, self.Y, self.tone, self.zbuf, self.size, self.rng
+        self.tx = tx = 0.33 + _jit(rng, 0.02)
+        self.gy = gy = 0.80 + _jit(rng, 0.01)  # where the trunk meets the ground
+        self.trunk = trunk = _poly_mask(
+            size,
+            [(tx - 0.035, gy + 0.01), (tx - 0.018, gy - 0.15), (tx - 0.015, 0.42), (tx + 0.02, 0.42), (tx + 0.022, gy - 0.15), (tx + 0.04, gy + 0.01)],
+        )
+        ttone = 0.45 + 0.4 * _smoothstep(tx - 0.03, tx + 0.03, X)
+        shadow = self.field & ((((X - tx - 0.14) / 0.19) ** 2 + ((Y - gy - 0.008) / 0.032) ** 2) <= 1)
+        tone[shadow] = 0.72
+        tone[trunk] = ttone[trunk]
+        zbuf[trunk] = 2
+        cx, cy = tx + 0.01, 0.33
+        clumps: list[tuple[float, float, float, float]] = []  # (x, y, radius, height)
+        for i in range(11):
+            ang = 2 * np.pi * i / 11 + _jit(rng, 0.2)
+            d = rng.uniform(0.09, 0.16)
+            clumps.append((cx + d * math.cos(ang) * 1.2, cy + d * math.sin(ang) * 0.85, rng.uniform(0.07, 0.1), rng.uniform(0, 1)))
+        for _ in range(4):
+            clumps.append((cx + _jit(rng, 0.07), cy + _jit(rng, 0.05), rng.uniform(0.08, 0.11), rng.uniform(1, 2)))
+        self.clumps = clumps
+        height = np.full((size, size), -np.inf)
+        ftone = np.zeros((size, size))
+        for ccx, ccy, cr, cz in clumps:
+            dx, dy = (X - ccx) / cr, (Y - ccy) / cr
+            inside = dx**2 + dy**2 <= 1
+            h = cz + 0.0 * dx
+            top = inside & (h > height)
+            nz = np.sqrt(np.clip(1 - dx**2 - dy**2, 0, 1))
+            lam = np.clip(_LIGHT[0] * dx + _LIGHT[1] * dy + _LIGHT[2] * nz, 0, 1)
+            t = 0.25 + 0.6 * (1 - lam) ** 1.5 + 0.25 * _smoothstep(cy - 0.05, cy + 0.2, Y)
+            ftone[top] = t[top]
+            height[top] = h[top]
+        self.crown = crown = np.isfinite(height)
+        tone[crown] = np.clip(ftone[crown], 0, 0.97)
+        zbuf[crown] = 3
 
-    # --- tree: trunk plus a crown made of overlapping leaf clumps
-    tx = 0.33 + jit(0.02)
-    gy = 0.80 + jit(0.01)
-    trunk = _poly_mask(
-        size,
-        [(tx - 0.035, gy + 0.01), (tx - 0.018, gy - 0.15), (tx - 0.015, 0.42), (tx + 0.02, 0.42), (tx + 0.022, gy - 0.15), (tx + 0.04, gy + 0.01)],
-    )
-    ttone = 0.45 + 0.4 * _smoothstep(tx - 0.03, tx + 0.03, X)
-    shadow = field & ((((X - tx - 0.14) / 0.19) ** 2 + ((Y - gy - 0.008) / 0.032) ** 2) <= 1)
-    tone[shadow] = 0.72
-    tone[trunk] = ttone[trunk]
-    zbuf[trunk] = 2
-    cx, cy = tx + 0.01, 0.33
-    clumps: list[tuple[float, float, float, float]] = []
-    for i in range(11):
-        ang = 2 * np.pi * i / 11 + jit(0.2)
-        d = rng.uniform(0.09, 0.16)
-        clumps.append((cx + d * math.cos(ang) * 1.2, cy + d * math.sin(ang) * 0.85, rng.uniform(0.07, 0.1), rng.uniform(0, 1)))
-    for _ in range(4):
-        clumps.append((cx + jit(0.07), cy + jit(0.05), rng.uniform(0.08, 0.11), rng.uniform(1, 2)))
-    height = np.full((size, size), -np.inf)
-    ftone = np.zeros((size, size))
-    for ccx, ccy, cr, cz in clumps:
-        dx, dy = (X - ccx) / cr, (Y - ccy) / cr
-        inside = dx**2 + dy**2 <= 1
-        h = cz + 0.0 * dx
-        top = inside & (h > height)
-        nz = np.sqrt(np.clip(1 - dx**2 - dy**2, 0, 1))
-        lam = np.clip(_LIGHT[0] * dx + _LIGHT[1] * dy + _LIGHT[2] * nz, 0, 1)
-        t = 0.25 + 0.6 * (1 - lam) ** 1.5 + 0.25 * _smoothstep(cy - 0.05, cy + 0.2, Y)
-        ftone[top] = t[top]
-        height[top] = h[top]
-    crown = np.isfinite(height)
-    tone[crown] = np.clip(ftone[crown], 0, 0.97)
-    zbuf[crown] = 3
+    def _house(self) -> None:
+        """A little house on the hills: front wall, side wall, roof and door."""
+        size, tone = self.size, self.tone
+        hx, hy, hwid, hh = 0.74 + _jit(self.rng, 0.02), 0.585, 0.085, 0.06
+        hy = float(self.far(np.array([hx]))[0]) + 0.03
+        self.hx, self.hy, self.hwid, self.hh = hx, hy, hwid, hh
+        self.wall_f = wall_f = _poly_mask(size, [(hx, hy - hh), (hx + hwid * 0.6, hy - hh), (hx + hwid * 0.6, hy), (hx, hy)])
+        self.wall_s = wall_s = _poly_mask(size, [(hx + hwid * 0.6, hy - hh), (hx + hwid, hy - hh - 0.012), (hx + hwid, hy - 0.01), (hx + hwid * 0.6, hy)])
+        self.roof = roof = _poly_mask(
+            size, [(hx - 0.008, hy - hh), (hx + 0.3 * hwid, hy - hh - 0.045), (hx + hwid + 0.008, hy - hh - 0.055), (hx + hwid * 0.6 + 0.008, hy - hh)]
+        )
+        self.door = door = _poly_mask(size, [(hx + 0.02, hy - 0.035), (hx + 0.034, hy - 0.035), (hx + 0.034, hy), (hx + 0.02, hy)])
+        for m, t in ((wall_f, 0.12), (wall_s, 0.6), (roof, 0.8), (door, 0.95)):
+            tone[m] = t
+            self.zbuf[m] = 0.4
 
-    # --- a little house on the hills
-    hx, hy, hwid, hh = 0.74 + jit(0.02), 0.585, 0.085, 0.06
-    hy = float(far(np.array([hx]))[0]) + 0.03
-    wall_f = _poly_mask(size, [(hx, hy - hh), (hx + hwid * 0.6, hy - hh), (hx + hwid * 0.6, hy), (hx, hy)])
-    wall_s = _poly_mask(size, [(hx + hwid * 0.6, hy - hh), (hx + hwid, hy - hh - 0.012), (hx + hwid, hy - 0.01), (hx + hwid * 0.6, hy)])
-    roof = _poly_mask(
-        size, [(hx - 0.008, hy - hh), (hx + 0.3 * hwid, hy - hh - 0.045), (hx + hwid + 0.008, hy - hh - 0.055), (hx + hwid * 0.6 + 0.008, hy - hh)]
-    )
-    door = _poly_mask(size, [(hx + 0.02, hy - 0.035), (hx + 0.034, hy - 0.035), (hx + 0.034, hy), (hx + 0.02, hy)])
-    for m, t in ((wall_f, 0.12), (wall_s, 0.6), (roof, 0.8), (door, 0.95)):
-        tone[m] = t
-        zbuf[m] = 0.4
-    tone = np.clip(tone, 0, 1)
 
-    # --- tonal scribbles, light pass first
-    noise = 0.08 * _smooth_noise(rng, size, size, 9 * u)
+def _landscape_scribbles(sheet: _Sheet, scape: _Landscape) -> None:
+    """The tonal scribbles, light pass first: land, crown, trunk, house."""
+    size, tone = scape.size, scape.tone
+    u = _pen_unit(size)
+    noise = 0.08 * _smooth_noise(sheet.rng, size, size, 9 * u)
     bw, bink = 1.0 * u, 62.0
-    land = hills | field
+    land, crown, trunk = scape.hills | scape.field, scape.crown, scape.trunk
     _scribble_fill(sheet, tone, land & (tone + noise > 0.17), radius=5.5 * u, angle=-8, tight=0.5, loose=3.6, width=bw, ink=bink + 12)
     _scribble_fill(sheet, tone, land & (tone + noise > 0.6), radius=4.0 * u, angle=10, tight=0.6, loose=2.2, width=bw, ink=bink)
     _scribble_fill(sheet, tone, crown & (tone + noise > 0.2), radius=6.5 * u, angle=-20, tight=0.45, loose=2.6, width=bw, ink=bink + 6)
     _scribble_fill(sheet, tone, crown & (tone + noise > 0.55), radius=4.5 * u, angle=35, tight=0.5, loose=1.8, width=bw, ink=bink - 6)
     _scribble_fill(sheet, tone, crown & (tone + noise > 0.78), radius=3.5 * u, angle=-60, tight=0.6, loose=1.6, width=bw, ink=bink - 10)
     _scribble_fill(sheet, tone, trunk & (tone > 0.3), radius=3.0 * u, angle=90, tight=0.75, loose=1.8, width=bw, ink=bink - 6)
-    house = wall_f | wall_s | roof | door
+    door, roof = scape.door, scape.roof
+    house = scape.wall_f | scape.wall_s | roof | door
     _scribble_fill(sheet, tone, house & (tone > 0.3), radius=2.2 * u, angle=0, tight=0.3, loose=1.5, width=bw * 0.9, ink=bink - 6)
     _scribble_fill(sheet, tone, (door | roof) & (tone > 0.7), radius=1.8 * u, angle=60, tight=0.3, loose=1.0, width=bw * 0.9, ink=bink - 10)
 
-    # --- loose outlines, traced two or three times
-    kw: dict[str, Any] = dict(zbuf=zbuf, width=1.25 * u, ink=30.0, jitter=1.0 * u, overshoot=6 * u, max_len=110 * u, wobble=0.9 * u)
+
+def _outline_pen(scape: _Landscape) -> dict[str, Any]:
+    """The ballpoint's settings for the loose outlines (of the land and of the sky)."""
+    u = _pen_unit(scape.size)
+    return dict(zbuf=scape.zbuf, width=1.25 * u, ink=30.0, jitter=1.0 * u, overshoot=6 * u, max_len=110 * u, wobble=0.9 * u)
+
+
+def _landscape_outlines(sheet: _Sheet, scape: _Landscape) -> None:
+    """Loose outlines, traced two or three times: the skyline, the field's edge, the trunk."""
+    kw = _outline_pen(scape)
     xs = np.linspace(-0.02, 1.02, 120)
-    _contour(sheet, np.stack([xs, far(xs)], 1), z=0.3, passes=2, **kw)
-    _contour(sheet, np.stack([xs, near(xs)], 1), z=0.6, passes=2, **kw)
+    _contour(sheet, np.stack([xs, scape.far(xs)], 1), z=0.3, passes=2, **kw)
+    _contour(sheet, np.stack([xs, scape.near(xs)], 1), z=0.6, passes=2, **kw)
+    tx, gy = scape.tx, scape.gy
     for side in (-1, 1):
         xt = tx + side * np.array([0.037, 0.02, 0.017, 0.012])
         yt = np.array([gy + 0.01, gy - 0.15, 0.5, 0.4])
         _contour(sheet, np.stack([xt, yt], 1), z=2, passes=2, **kw)
-    # crown: every clump's visible rim (outer silhouette and the overlaps inside)
+
+
+def _crown_outlines(sheet: _Sheet, scape: _Landscape) -> None:
+    """Every leaf clump's visible rim: the crown's outer silhouette, and the lower rims of the
+    clumps overlapping inside it."""
+    kw = _outline_pen(scape)
+    clumps = scape.clumps
     for ccx, ccy, cr, cz in clumps:
         a = np.linspace(0, 2 * np.pi, 140)
         rim = np.stack([ccx + cr * np.cos(a), ccy + cr * np.sin(a)], 1)
@@ -788,38 +892,60 @@ def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
             for s, e in _runs(sel):
                 if e - s > 6:
                     _contour(sheet, rim[s:e], z=3, passes=passes, **kw)
-    # house
+
+
+def _house_outlines(sheet: _Sheet, scape: _Landscape) -> None:
+    """The house: front wall, side wall and roof, each traced twice with a finer pen."""
+    u = _pen_unit(scape.size)
+    kw = _outline_pen(scape)
+    hx, hy, hwid, hh = scape.hx, scape.hy, scape.hwid, scape.hh
     for poly in (
         [(hx, hy), (hx, hy - hh), (hx + hwid * 0.6, hy - hh), (hx + hwid * 0.6, hy), (hx, hy)],
         [(hx + hwid * 0.6, hy), (hx + hwid, hy - 0.01), (hx + hwid, hy - hh - 0.012)],
         [(hx - 0.008, hy - hh), (hx + 0.3 * hwid, hy - hh - 0.045), (hx + hwid + 0.008, hy - hh - 0.055), (hx + hwid * 0.6 + 0.008, hy - hh), (hx - 0.008, hy - hh)],
     ):
         _contour(sheet, np.array(poly), z=0.5, passes=2, **{**kw, "overshoot": 3 * u, "width": 1.1 * u})
-    # the sun: a few quick loops
-    sx, sy, sr = 0.8 + jit(0.03), 0.16 + jit(0.02), 0.055
+
+
+def _sun(sheet: _Sheet, scape: _Landscape) -> None:
+    """The sun: a few quick loops and nine rays."""
+    rng = sheet.rng
+    kw = _outline_pen(scape)
+    sx, sy, sr = 0.8 + _jit(rng, 0.03), 0.16 + _jit(rng, 0.02), 0.055
     a = np.linspace(0, 2 * np.pi * 2.6, 400) + rng.uniform(0, 6)
     rr = sr * (1 + 0.06 * np.sin(3.1 * a))
     _contour(sheet, np.stack([sx + rr * np.cos(a), sy + rr * np.sin(a) * 0.97], 1), z=0, passes=1, **{**kw, "max_len": 1e9})
     for k in range(9):
-        ang = 2 * np.pi * k / 9 + jit(0.15)
+        ang = 2 * np.pi * k / 9 + _jit(rng, 0.15)
         r0, r1 = sr * 1.35, sr * rng.uniform(1.7, 2.0)
         ray = np.array([(sx + r0 * math.cos(ang), sy + r0 * math.sin(ang)), (sx + r1 * math.cos(ang), sy + r1 * math.sin(ang))])
         _contour(sheet, ray, z=0, passes=1, **{**kw, "overshoot": 0.0})
-    # a cloud and some birds
-    ccx0, ccy0 = 0.2 + jit(0.03), 0.13 + jit(0.02)
+
+
+def _cloud_and_birds(sheet: _Sheet, scape: _Landscape) -> None:
+    """A cloud (a row of bumps over a flat base) and three birds (one wing stroke each)."""
+    rng = sheet.rng
+    u = _pen_unit(scape.size)
+    kw = _outline_pen(scape)
+    ccx0, ccy0 = 0.2 + _jit(rng, 0.03), 0.13 + _jit(rng, 0.02)
     bumps = [(-0.07, 0.01, 0.035), (-0.03, -0.02, 0.045), (0.025, -0.025, 0.05), (0.07, 0.0, 0.035)]
     for bx_, by_, br in bumps:
         a = np.linspace(np.pi * 0.95, np.pi * 2.05, 60)
         _contour(sheet, np.stack([ccx0 + bx_ + br * np.cos(a), ccy0 + by_ + br * np.sin(a)], 1), z=0, passes=1, **kw)
     _contour(sheet, np.array([(ccx0 - 0.11, ccy0 + 0.03), (ccx0 + 0.1, ccy0 + 0.028)]), z=0, passes=2, **kw)
     for bxx, byy, bs in ((0.5, 0.12, 0.022), (0.56, 0.16, 0.017), (0.46, 0.19, 0.014)):
-        bxx, byy = bxx + jit(0.02), byy + jit(0.02)
+        bxx, byy = bxx + _jit(rng, 0.02), byy + _jit(rng, 0.02)
         wing = _spline([(bxx - bs, byy - bs * 0.4), (bxx - bs * 0.5, byy - bs * 0.6), (bxx, byy), (bxx + bs * 0.5, byy - bs * 0.7), (bxx + bs, byy - bs * 0.3)], 8)
         _contour(sheet, wing, z=0, passes=1, **{**kw, "overshoot": 0.0, "jitter": 0.3 * u})
-    # grass: quick upward flicks in the foreground and at the foot of the tree
+
+
+def _grass(sheet: _Sheet, scape: _Landscape) -> None:
+    """Grass: quick upward flicks in the foreground and at the foot of the tree."""
+    rng, size = sheet.rng, scape.size
+    u = _pen_unit(size)
     for _ in range(40):
         gx = rng.uniform(0, 1)
-        gyy = rng.uniform(0.88, 1.0) if rng.random() < 0.75 else gy + rng.uniform(-0.005, 0.012)
+        gyy = rng.uniform(0.88, 1.0) if rng.random() < 0.75 else scape.gy + rng.uniform(-0.005, 0.012)
         for _ in range(int(rng.integers(3, 7))):
             ln = rng.uniform(0.012, 0.032) * (1.3 if gyy > 0.93 else 1.0)
             lean = rng.uniform(-0.7, 0.7)
@@ -827,6 +953,18 @@ def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
             blade = np.array([(bx_, gyy), (bx_ + lean * ln * 0.3, gyy - ln * 0.6), (bx_ + lean * ln, gyy - ln)]) * size
             _pen(sheet, _spline([tuple(p) for p in blade], 6), width=1.1 * u, ink=40.0, wobble=0.2, taper=(1.0, 6.0 * u))
     sheet.flush()
+
+
+def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
+    sheet = _Sheet(size, rng)
+    scape = _Landscape(size, rng)
+    _landscape_scribbles(sheet, scape)
+    _landscape_outlines(sheet, scape)
+    _crown_outlines(sheet, scape)
+    _house_outlines(sheet, scape)
+    _sun(sheet, scape)
+    _cloud_and_birds(sheet, scape)
+    _grass(sheet, scape)
     return sheet.finish()
 
 
