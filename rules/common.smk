@@ -99,6 +99,7 @@ def plan_params(wildcards):
         "sketch": clip["sketch"],
         "variants": list(clip["variants"]),
         "seed": sbconfig.render_settings(CFG, wildcards.clip)["seed"],
+        "hold": sbconfig.render_settings(CFG, wildcards.clip)["hold"],
     }
 
 
@@ -117,6 +118,10 @@ def clip_grayscale(wildcards):
 
 def clip_levels(wildcards):
     return sbconfig.render_settings(CFG, wildcards.clip)["levels"]
+
+
+def clip_stabilize(wildcards):
+    return float(sbconfig.render_settings(CFG, wildcards.clip)["stabilize"])
 
 
 def film_fps(wildcards):

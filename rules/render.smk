@@ -39,6 +39,7 @@ rule stylize_frames:
         variants=clip_variants,
         grayscale=clip_grayscale,
         levels=clip_levels,
+        stabilize=clip_stabilize,
         code_version=CODE_VERSIONS["stylize_frames"],
     script:
         "../scripts/stylize_frames.py"

@@ -10,7 +10,8 @@ from sketchbook.video import FramesMeta
 def main(smk):
     meta = FramesMeta.read(smk.input.meta)
     p = smk.params.plan
-    df = make_plan(smk.wildcards.clip, meta.frames, p["sketch"], p["variants"], p["seed"])
+    df = make_plan(smk.wildcards.clip, meta.frames, p["sketch"], p["variants"], p["seed"],
+                   p["hold"])
     with atomic_file(smk.output[0]) as tmp:
         df.to_csv(tmp, index=False)
     print(df["variant"].value_counts().to_string())

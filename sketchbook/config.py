@@ -22,7 +22,7 @@ from .settings import TrainSettings
 
 #: Render defaults (a clip overrides any of them).
 RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0,
-                                   "on_damaged": "warn"}
+                                   "on_damaged": "warn", "hold": 1, "stabilize": 0.0}
 
 #: The highest frame rate accepted (as the schema's bound on a number).
 MAX_FPS = 1000
@@ -118,6 +118,10 @@ def validate(config: dict, check_files: bool = True) -> dict:
             raise ConfigError(f"{key}: end ({clip['end']}) must be after start ({clip['start']})")
         if "fps" in clip:
             parse_fps(clip["fps"], f"{key}.fps")
+        if "hold" in clip:
+            _check_hold(clip["hold"], f"{key}.hold")
+    if "hold" in cfg["render"]:
+        _check_hold(cfg["render"]["hold"], "config key render.hold")
     for i, cid in enumerate(cfg["content"]["clips"]):
         if cid not in cfg["clips"]:
             raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} "
@@ -144,6 +148,12 @@ def validate(config: dict, check_files: bool = True) -> dict:
 
         check_files(cfg, train + held)
     return cfg
+
+
+def _check_hold(hold: Any, key: str) -> None:
+    """A [min, max] hold needs min <= max (the schema checks the rest)."""
+    if isinstance(hold, list) and hold[0] > hold[1]:
+        raise ConfigError(f"{key}: range {hold} has min {hold[0]} above max {hold[1]} (write [min, max])")
 
 
 def _need_file(path: str, key: str) -> None:

@@ -8,6 +8,11 @@ channels-last, under autocast, a batch at a time.
 Reading and writing PNGs overlaps the network on a small thread pool, with a bounded number of
 frames in flight; grayscale frames are written as 1-channel PNGs (a third of the encoding work).
 The output goes to a temporary folder renamed when every frame is written.
+
+``stabilize`` > 0 (flow stabilization, :func:`stabilize_frame`) needs the frames in order: the clip
+runs in frame order with every model loaded, the optical flow between consecutive source frames
+computed ahead in the reader threads (it depends on the sources only), the blend on the final
+frame values before they are written. ``stabilize`` 0 runs exactly as before (variant by variant).
 """
 
 from __future__ import annotations
@@ -15,11 +20,13 @@ from __future__ import annotations
 import copy
 import logging
 import sys
+import threading
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Mapping, Optional
 
+import numpy as np
 import pandas as pd
 import torch
 from tqdm import tqdm
@@ -123,6 +130,43 @@ def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.de
     return finish(st(x), grayscale, levels, st.levels)
 
 
+def stabilize_frame(current: np.ndarray, previous: Optional[np.ndarray], flow: Optional[np.ndarray],
+                    valid: Optional[np.ndarray], strength: float) -> np.ndarray:
+    """One step of the flow stabilization, on final frame values (0-255): float32, ``current``'s shape.
+
+    ``out = (1 - s*M) * current + s*M * warp(previous, flow)``: ``previous`` is the last output
+    frame (this function's last result, float, before rounding to bytes), ``flow`` pulls it onto
+    ``current``'s grid (the source frames' flow from this frame to the one before, see
+    :mod:`sketchbook.flow`), ``M`` is ``valid`` (False where the source is occluded or the motion
+    comes from outside the frame: there ``current`` is taken unchanged) and ``s`` the strength in
+    [0, 1). The recursion is an exponential moving average along the motion paths: noise that
+    differs from frame to frame averages out, what moves with the picture stays.
+    ``current``: (H, W) or (H, W, C); no ``previous`` (the clip's first frame) returns ``current``.
+    """
+    from .flow import warp
+
+    cur = np.asarray(current, dtype=np.float32)
+    if previous is None or strength <= 0:
+        return cur.copy()
+    w = np.float32(strength) * np.asarray(valid, dtype=np.float32)
+    if cur.ndim == 3:
+        w = w[..., None]
+    return cur + w * (warp(previous, flow) - cur)
+
+
+def _source_flow(estimators: threading.local, frame: torch.Tensor, before: torch.Tensor
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """(flow pulling ``before`` onto ``frame``, valid mask), on uint8 (3, H, W) source frames."""
+    from .flow import FlowEstimator, flow_and_mask
+
+    est = getattr(estimators, "est", None)
+    if est is None:  # DIS is not thread-safe: one estimator per reader thread
+        est = estimators.est = FlowEstimator()
+    a = frame.permute(1, 2, 0).numpy().astype(np.float32) / 255.0
+    b = before.permute(1, 2, 0).numpy().astype(np.float32) / 255.0
+    return flow_and_mask(a, b, est)
+
+
 def stylize_frames(
     plan: pd.DataFrame,
     frames_dir: Path | str,
@@ -137,19 +181,28 @@ def stylize_frames(
     progress_file=None,
     fast: bool = True,
     band_mb: float = BAND_MB,
+    stabilize: float = 0.0,
 ) -> int:
     """Stylize every frame of ``plan`` with its variant's model; returns the frame count.
 
     At most about ``2 * batch_size`` frames are in memory (read ahead or waiting to be written),
-    whatever the clip's length.
+    whatever the clip's length. ``stabilize`` in [0, 1): the flow stabilization's strength
+    (:func:`stabilize_frame`; 0, the default, is off: the frames of before, byte for byte).
     """
     frames_dir, out_dir = Path(frames_dir), Path(out_dir)
     device = torch.device(device)
     missing = sorted(set(plan["variant"]) - set(models))
     if missing:
         raise InputFileError(f"plan names variant(s) {', '.join(missing)} with no model given")
+    if not 0.0 <= stabilize < 1.0:
+        raise ValueError(f"stabilize must be in [0, 1), got {stabilize}")
     bar = tqdm(total=len(plan), desc=f"stylize {frames_dir.name}", unit="frame",
                file=progress_file or sys.stderr, mininterval=2.0, ascii=True)
+    if stabilize > 0:
+        _stylize_in_order(plan, frames_dir, out_dir, models, device, precision, grayscale, levels,
+                          batch_size, io_threads, fast, band_mb, stabilize, bar)
+        bar.close()
+        return len(plan)
     writes: deque[Future] = deque()
 
     def read(batch: list[str]) -> torch.Tensor:
@@ -180,3 +233,59 @@ def stylize_frames(
             writes.popleft().result()
     bar.close()
     return len(plan)
+
+
+def _stylize_in_order(plan: pd.DataFrame, frames_dir: Path, out_dir: Path, models: Mapping[str, Path | str],
+                      device: torch.device, precision: str, grayscale: bool, levels: bool, batch_size: int,
+                      io_threads: int, fast: bool, band_mb: float, stabilize: float, bar) -> None:
+    """:func:`stylize_frames` with the flow stabilization: frames in order, every model loaded.
+
+    The reader threads read a batch and compute the source flow of each of its frames to the frame
+    before (the first batch's first frame has none); the main thread runs the network, blends, and
+    hands the frames to the writers.
+    """
+    rows = plan.sort_values("frame", kind="stable")
+    files, variants = list(rows["file"]), list(rows["variant"])
+    stylizers = {}
+    for variant in sorted(set(variants)):
+        stylizers[variant] = Stylizer(load_model(models[variant], device), device, precision, fast=fast,
+                                      band_mb=band_mb)  # once per model per clip
+        log.info("variant %s: %d frames, %s", variant, variants.count(variant), stylizers[variant].engine)
+    log.info("flow stabilization, strength %g: frames in order", stabilize)
+    estimators = threading.local()
+    starts = list(range(0, len(files), batch_size))
+    writes: deque[Future] = deque()
+
+    def read(start: int, before: Optional[torch.Tensor]):
+        frames = torch.stack([read_frame(frames_dir / f) for f in files[start:start + batch_size]])
+        flows = []
+        for frame in frames:
+            flows.append(None if before is None else _source_flow(estimators, frame, before))
+            before = frame
+        return frames, flows
+
+    previous: Optional[np.ndarray] = None
+    with atomic_dir(out_dir) as tmp, ThreadPoolExecutor(max(1, io_threads)) as pool:
+        nxt = pool.submit(read, starts[0], None) if starts else None
+        for i, start in enumerate(starts):
+            frames, flows = nxt.result()
+            if i + 1 < len(starts):
+                nxt = pool.submit(read, starts[i + 1], frames[-1])  # read ahead, flow included
+            batch_variants = variants[start:start + len(frames)]
+            out = torch.empty_like(frames)
+            for variant in sorted(set(batch_variants)):
+                idx = [j for j, v in enumerate(batch_variants) if v == variant]
+                out[idx] = stylize_batch(stylizers[variant], frames[idx], device, precision, grayscale, levels)
+            for j, f in enumerate(files[start:start + len(frames)]):
+                # Grayscale: the blend runs on one channel, and one channel goes into the PNG.
+                cur = out[j, 0].numpy() if grayscale else out[j].permute(1, 2, 0).numpy()
+                flow, valid = flows[j] if flows[j] is not None else (None, None)
+                previous = stabilize_frame(cur, previous, flow, valid, stabilize)
+                img = torch.from_numpy(np.clip(np.rint(previous), 0, 255).astype(np.uint8))
+                img = img.unsqueeze(0) if grayscale else img.permute(2, 0, 1)
+                writes.append(pool.submit(write_frame, img, tmp / f))
+                while len(writes) > batch_size:  # bounded: never more than a batch waiting
+                    writes.popleft().result()
+            bar.update(len(frames))
+        while writes:
+            writes.popleft().result()

@@ -306,3 +306,45 @@ def test_check_files_follows_on_damaged_per_clip(assets, tmp_path):
     with pytest.raises(ConfigError,
                        match=r"config key clips\.a\.path: clip .*cut\.mkv: damaged or cut off.*content\.clips"):
         sbconfig.validate(c)
+
+
+def test_hold_and_stabilize_render_default_and_clip_override(assets):
+    c = base(assets)
+    c["clips"]["b"] = dict(c["clips"]["a"])
+    cfg = sbconfig.validate(c)
+    assert sbconfig.render_settings(cfg, "a")["hold"] == 1  # the default: a pick per frame
+    assert sbconfig.render_settings(cfg, "a")["stabilize"] == 0.0  # the default: off
+    c["render"] = {"hold": 4, "stabilize": 0.5}
+    c["clips"]["b"].update(hold=[6, 12], stabilize=0.0)
+    cfg = sbconfig.validate(c)
+    assert sbconfig.render_settings(cfg, "a")["hold"] == 4
+    assert sbconfig.render_settings(cfg, "a")["stabilize"] == 0.5
+    assert sbconfig.render_settings(cfg, "b")["hold"] == [6, 12]
+    assert sbconfig.render_settings(cfg, "b")["stabilize"] == 0.0
+
+
+@pytest.mark.parametrize("where, value, message", [
+    ("render", 0, r"render\.hold: 0 is less than the minimum of 1"),
+    ("clip", [0, 3], r"clips\.a\.hold\.0: 0 is less than the minimum of 1"),
+    ("clip", [5, 3], r"clips\.a\.hold: range \[5, 3\] has min 5 above max 3"),
+    ("render", [7, 2], r"render\.hold: range \[7, 2\] has min 7 above max 2"),
+    ("clip", [1, 2, 3], r"clips\.a\.hold: \[1, 2, 3\] is too long"),
+    ("clip", 2.5, r"clips\.a\.hold: 2\.5 is not valid here \(frames each pick"),
+])
+def test_bad_hold_names_the_key(assets, where, value, message):
+    c = base(assets)
+    if where == "render":
+        c["render"] = {"hold": value}
+    else:
+        c["clips"]["a"]["hold"] = value
+    with pytest.raises(ConfigError, match=message):
+        sbconfig.validate(c)
+
+
+@pytest.mark.parametrize("value, message", [(1.0, r"1\.0 is greater than or equal to the maximum of 1"),
+                                            (-0.1, r"-0\.1 is less than the minimum of 0")])
+def test_bad_stabilize_names_the_key(assets, value, message):
+    c = base(assets)
+    c["clips"]["a"]["stabilize"] = value
+    with pytest.raises(ConfigError, match=r"clips\.a\.stabilize: " + message):
+        sbconfig.validate(c)

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from sketchbook.images import read_frame, write_frame
@@ -48,3 +49,134 @@ def test_levels_stretch_ink_and_paper_in_grayscale():
     assert stretched[0, 0, 0].tolist() == [0, 255]
     colour = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", grayscale=False, levels=True)
     assert colour[0, 0, 0].tolist() == [51, 204]  # levels apply to grayscale only
+
+
+# Flow stabilization (stylize.stabilize_frame, stylize_frames(stabilize=...)).
+
+def _texture(h, w, seed=0):
+    """A smooth random texture, float [0, 1] (H, W): something optical flow can follow."""
+    import cv2
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    t = cv2.GaussianBlur(rng.random((h, w)).astype(np.float32), (0, 0), 2.0)
+    return (t - t.min()) / (t.max() - t.min())
+
+
+def _moving_sources(n=12, h=72, w=96, step=2):
+    """n frames of a texture panning ``step`` px right per frame (uint8-valued floats, 0-255)."""
+    big = _texture(h, w + n * step)
+    return [(big[:, (n - t) * step:(n - t) * step + w] * 255).round() for t in range(n)]
+
+
+def test_stabilize_lowers_the_flicker_of_independent_noise_along_the_flow():
+    import numpy as np
+
+    from sketchbook.flow import flow_and_mask, warp
+    from sketchbook.stylize import stabilize_frame
+
+    src = _moving_sources()
+    rng = np.random.default_rng(1)
+    # The "model": the source plus noise drawn anew every frame (what makes a render flicker).
+    styl = [np.clip(s + rng.normal(0, 25, s.shape), 0, 255).round().astype(np.uint8) for s in src]
+    flows = [None] + [flow_and_mask(src[t] / 255, src[t - 1] / 255) for t in range(1, len(src))]
+
+    def run(strength):
+        out, prev = [], None
+        for t, cur in enumerate(styl):
+            f, m = flows[t] if flows[t] else (None, None)
+            prev = stabilize_frame(cur, prev, f, m, strength)
+            out.append(np.rint(prev))
+        return out
+
+    def change_along_flow(frames):
+        diffs = []
+        for t in range(1, len(frames)):
+            f, m = flows[t]
+            inner = m.copy()
+            inner[:, :8] = inner[:, -8:] = False  # away from the edges
+            diffs.append(np.abs(frames[t] - warp(frames[t - 1], f))[inner].mean())
+        return float(np.mean(diffs[3:]))  # after the recursion has settled
+
+    plain, steady = change_along_flow(run(0.0)), change_along_flow(run(0.7))
+    assert plain > 20  # the noise itself
+    assert steady < 0.6 * plain
+    assert run(0.0)[5].tolist() == styl[5].astype(np.float64).tolist()  # strength 0: the frame itself
+
+
+def test_stabilize_takes_the_current_frame_unchanged_where_occluded():
+    import numpy as np
+
+    from sketchbook.stylize import stabilize_frame
+
+    rng = np.random.default_rng(0)
+    cur = rng.integers(0, 256, (20, 30, 3)).astype(np.uint8)
+    prev = rng.random((20, 30, 3)).astype(np.float32) * 255
+    valid = np.ones((20, 30), bool)
+    valid[5:12, 10:20] = False
+    out = stabilize_frame(cur, prev, np.zeros((20, 30, 2), np.float32), valid, 0.9)
+    assert np.array_equal(out[~valid], cur[~valid].astype(np.float32))
+    assert not np.allclose(out[valid], cur[valid])
+    # Zero flow, all valid: exactly (1 - s) * current + s * previous.
+    g = stabilize_frame(cur[..., 0], prev[..., 0], np.zeros((20, 30, 2), np.float32), valid, 0.5)
+    assert np.allclose(g[valid], 0.5 * cur[..., 0][valid] + 0.5 * prev[..., 0][valid], atol=1e-4)
+    assert stabilize_frame(cur, None, None, None, 0.9).tolist() == cur.astype(np.float32).tolist()
+
+
+def test_stabilize_converges_on_a_still_sequence():
+    import numpy as np
+
+    from sketchbook.stylize import stabilize_frame
+
+    rng = np.random.default_rng(2)
+    base = _texture(40, 50) * 255
+    zero, valid = np.zeros((40, 50, 2), np.float32), np.ones((40, 50), bool)
+    prev, errors = None, []
+    for _ in range(60):
+        cur = np.clip(base + rng.normal(0, 20, base.shape), 0, 255).round()
+        prev = stabilize_frame(cur, prev, zero, valid, 0.8)
+        errors.append(np.abs(np.rint(prev) - base).mean())
+    assert errors[0] > 12  # the first frame: the noise
+    assert max(errors[-10:]) < 0.45 * errors[0]  # settles close to the still picture
+    # A still, noiseless picture after a different start: the output reaches it.
+    prev = np.zeros_like(base)
+    for _ in range(60):
+        prev = stabilize_frame(base.round(), prev, zero, valid, 0.8)
+    assert np.abs(prev - base.round()).max() < 0.5
+
+
+def _moving_clip(tmp_path, n=6):
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    for i, s in enumerate(_moving_sources(n=n, h=40, w=56), start=1):
+        img = torch.from_numpy(s.astype("uint8")).expand(3, -1, -1).contiguous()
+        write_frame(img, frames / f"{i:06d}.png")
+    torch.manual_seed(0)
+    save_model(TransformerNet(8, 1), tmp_path / "a.pt")
+    torch.manual_seed(1)
+    save_model(TransformerNet(8, 1), tmp_path / "b.pt")
+    return frames, {"a": tmp_path / "a.pt", "b": tmp_path / "b.pt"}
+
+
+def test_stabilize_0_writes_the_frames_of_before_and_in_order_runs_frame_by_frame(tmp_path):
+    frames, models = _moving_clip(tmp_path)
+    plan = make_plan("c", 6, "s", ["a", "b"], seed=0)
+    cpu = torch.device("cpu")
+    stylize_frames(plan, frames, tmp_path / "before", models, cpu, "fp32", grayscale=True, batch_size=4)
+    stylize_frames(plan, frames, tmp_path / "off", models, cpu, "fp32", grayscale=True, batch_size=4,
+                   stabilize=0.0)
+    stylize_frames(plan, frames, tmp_path / "on", models, cpu, "fp32", grayscale=True, batch_size=4,
+                   stabilize=0.5)
+    names = [f"{i:06d}.png" for i in range(1, 7)]
+    for d in ("off", "on"):
+        assert sorted(p.name for p in (tmp_path / d).iterdir()) == names
+    for name in names:  # stabilize 0: the same bytes as before
+        assert (tmp_path / "off" / name).read_bytes() == (tmp_path / "before" / name).read_bytes()
+    # Stabilized: the first frame has no past (the plain frame), later ones blend in the past.
+    first = read_frame(tmp_path / "on" / names[0])
+    assert torch.equal(first, read_frame(tmp_path / "before" / names[0]))
+    assert first.shape == (3, 40, 56) and torch.equal(first[0], first[2])
+    assert any(not torch.equal(read_frame(tmp_path / "on" / n), read_frame(tmp_path / "before" / n))
+               for n in names[1:])
+    with pytest.raises(ValueError, match="stabilize"):
+        stylize_frames(plan, frames, tmp_path / "bad", models, cpu, "fp32", grayscale=True, stabilize=1.0)

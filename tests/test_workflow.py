@@ -74,6 +74,17 @@ def test_plan_uses_every_variant(run):
     assert len(plan) == 30
     assert set(plan["variant"]) == {"good", "weird"}
     assert set(pd.read_csv(workdir / "results/plans/quiet.csv")["variant"]) == {"weird"}
+    # ntsc holds each pick 2-4 frames, and the next pick is the other variant.
+    v = plan["variant"]
+    runs = v.groupby((v != v.shift()).cumsum()).size().tolist()
+    assert all(2 <= n <= 4 for n in runs[:-1]) and runs[-1] <= 4
+
+
+def test_stabilized_clip(run):
+    workdir, _ = run
+    log = (workdir / "logs/stylize_frames/ntsc.log").read_text()
+    assert "flow stabilization, strength 0.5" in log
+    assert "flow stabilization" not in (workdir / "logs/stylize_frames/odd.log").read_text()
 
 
 def test_models_and_scores(run):
