@@ -25,12 +25,13 @@ luminance), both *lower is steadier*:
   there is nothing to compare with: look at ``output_change`` then.
 
 Flow is DIS (:mod:`sketchbook.flow`), both directions per pair: about 30 ms a pair of 320x240
-frames on one slow core (the two flows 13 ms, the forward-backward check 8, reading the four PNGs
-9), 3 s for a 100-frame clip. Needs numpy, Pillow and OpenCV, no torch.
+frames on one slow core (the two flows 13 ms, the forward-backward check 8, reading the
+two PNGs of a frame 9), 3 s for a 100-frame clip. Needs numpy, Pillow and OpenCV, no torch.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,3 +207,27 @@ def measure_clip(source_dir: Path | str, stylized_dir: Path | str,
             yield a, b
 
     return measure_frames(pairs_of_frames(), estimator)
+
+
+def to_json(result: dict) -> str:
+    """A clip's result as JSON text, one key a line (the per-pair list on one line too)."""
+    lines = [f"  {json.dumps(k)}: {json.dumps(v, allow_nan=False)}" for k, v in result.items()]
+    return "{\n" + ",\n".join(lines) + "\n}\n"
+
+
+#: The table's columns after clip, sketch and variants (:func:`table`).
+COLUMNS = ["frames", "pairs", "warping_error", "flicker_ratio", "source_change", "output_change",
+           "masked_fraction"]
+
+
+def table(results: dict[str, dict], clips: dict[str, dict]):
+    """One row per clip, in ``clips``' order: clip, sketch, variants (joined by ``+``), then
+    :data:`COLUMNS` from its measured ``results[clip]`` (empty where undefined). A pandas DataFrame."""
+    import pandas as pd
+
+    rows = []
+    for clip, c in clips.items():
+        r = results[clip]
+        rows.append({"clip": clip, "sketch": c["sketch"], "variants": "+".join(c["variants"]),
+                     **{k: r.get(k) for k in COLUMNS}})
+    return pd.DataFrame(rows, columns=["clip", "sketch", "variants", *COLUMNS])

@@ -124,7 +124,13 @@ def test_measure_clip_from_folders(tmp_path):
     assert r["frames"] == 5 and r["pairs"] == 4
     assert r["warping_error"] == pytest.approx(direct["warping_error"], rel=0.05)  # 8-bit rounding
     assert r["flicker_ratio"] == pytest.approx(direct["flicker_ratio"], rel=0.05)
-    json.dumps(r, allow_nan=False)  # plain JSON: no NaN
+    assert json.loads(stability.to_json(r)) == r  # plain JSON: no NaN
+    t = stability.table({"b": r, "a": {**r, "flicker_ratio": None}},
+                        {"b": {"sketch": "hatch", "variants": ["good", "weird"]},
+                         "a": {"sketch": "scribble", "variants": ["good"]}})
+    assert list(t["clip"]) == ["b", "a"] and list(t["variants"]) == ["good+weird", "good"]
+    assert list(t.columns[:4]) == ["clip", "sketch", "variants", "frames"]
+    assert t["flicker_ratio"].isna().tolist() == [False, True]
 
 
 def test_measure_clip_errors_name_the_folder(tmp_path):
