@@ -174,7 +174,8 @@ def test_conda_env_pins_agree_with_requirements(env):
 
 
 # Python module -> distribution, where they differ.
-DIST = {"PIL": "pillow", "yaml": "pyyaml", "ffmpeg": "ffmpeg-python", "skimage": "scikit-image"}
+DIST = {"PIL": "pillow", "yaml": "pyyaml", "ffmpeg": "ffmpeg-python", "skimage": "scikit-image",
+        "cv2": "opencv-python-headless"}
 
 
 def module_file(name: str) -> Path | None:
