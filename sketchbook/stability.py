@@ -46,6 +46,9 @@ from .errors import InputFileError
 #: Mean source change per pixel below which a clip counts as still (the flicker ratio is None).
 STILL = 0.25 / 255
 
+#: OpenCV's DIS needs a frame this wide or high; smaller frames get no warping error (None).
+MIN_FLOW_SIDE = 12
+
 #: Digits kept in the JSON and the table.
 DIGITS = 6
 
@@ -82,7 +85,8 @@ def read_luminance(path: Path | str) -> np.ndarray:
 class PairStats:
     """One pair of consecutive frames, ``t-1`` -> ``t``."""
 
-    #: Lai et al.'s E_t (NaN when no pixel passes the occlusion check).
+    #: Lai et al.'s E_t (NaN when no pixel passes the occlusion check, or the frame is too small
+    #: for flow: both sides under :data:`MIN_FLOW_SIDE`).
     warping_error: float
     #: Share of frame t's pixels left out by the occlusion mask.
     masked_fraction: float
@@ -103,7 +107,10 @@ def pair_stats(src_prev: np.ndarray, src: np.ndarray, out_prev: np.ndarray, out:
     shapes = {x.shape for x in (i0, i1, o0, o1)}
     if len(shapes) != 1:
         raise ValueError(f"frames differ in size: {sorted(shapes)}")
-    f, valid = flow.flow_and_mask(i1, i0, estimator)
+    if max(i0.shape) < MIN_FLOW_SIDE:
+        valid = np.zeros(i0.shape, bool)  # no flow to warp by: no warping error
+    else:
+        f, valid = flow.flow_and_mask(i1, i0, estimator)
     n = int(valid.sum())
     if n:
         d = flow.warp(o0, f) - o1

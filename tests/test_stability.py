@@ -102,6 +102,9 @@ def test_pair_function_takes_any_channels():
     assert stability.warping_error(*src, *src) == a.warping_error
     with pytest.raises(ValueError, match="differ in size"):
         stability.pair_stats(src[0], src[1], src[0][:-2], src[1][:-2])
+    tiny = [f[20:30, 12:22] for f in src]  # too small for DIS: no warping error, still a ratio
+    r = stability.measure_frames(zip(tiny, tiny))
+    assert r["warping_error"] is None and r["masked_fraction"] == 1 and r["flicker_ratio"] == 1
     one = stability.measure_frames(zip(src[:1], src[:1]))
     assert (one["frames"], one["pairs"], one["warping_error"], one["flicker_ratio"]) == (1, 0, None, None)
 
