@@ -21,7 +21,7 @@ luminance), both *lower is steadier*:
   every pair (a ratio of the clip's means, not a mean of per-pair ratios, which a still pair would
   blow up). No flow: it says how much more the stylized frames change from one to the next than the
   footage does (1: as much; a constant output: 0; a drawing that boils: well above 1). It is
-  ``None`` for a still clip (source change below :data:`STILL`, a quarter of an 8-bit level), where
+  ``None`` for a still clip (source change below :data:`STILL`, a fortieth of an 8-bit level), where
   there is nothing to compare with: look at ``output_change`` then.
 
 Flow is DIS (:mod:`sketchbook.flow`), both directions per pair: about 30 ms a pair of 320x240
@@ -43,8 +43,10 @@ from PIL import Image
 from . import flow
 from .errors import InputFileError
 
-#: Mean source change per pixel below which a clip counts as still (the flicker ratio is None).
-STILL = 0.25 / 255
+#: Mean source change per pixel below which a clip counts as still (the flicker ratio is None):
+#: a fortieth of an 8-bit level, nothing moves. (A clip where one small thing moves is not still:
+#: the workflow test's tiny clips change 2e-4 a pixel.)
+STILL = 1e-4
 
 #: OpenCV's DIS needs a frame this wide or high; smaller frames get no warping error (None).
 MIN_FLOW_SIDE = 12
