@@ -16,6 +16,7 @@ include: "rules/common.smk"
 include: "rules/models.smk"
 include: "rules/video.smk"
 include: "rules/render.smk"
+include: "rules/stability.smk"
 
 
 rule all:

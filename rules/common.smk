@@ -57,6 +57,8 @@ def all_targets():
         "results/previews/variants.png",
         *expand("results/clips/{clip}.mp4", clip=CLIPS),
         "results/film.mp4",
+        *expand("results/stability/{clip}.json", clip=CLIPS),
+        "results/stability.csv",
     ]
 
 
@@ -126,3 +128,9 @@ def clip_stabilize(wildcards):
 
 def film_fps(wildcards):
     return sbconfig.film_fps(CFG)
+
+
+def stability_clips(wildcards):
+    """Each clip's sketch and variants, in film order: the stability table's first columns."""
+    clips = CFG["clips"]
+    return {c: {"sketch": clips[c]["sketch"], "variants": list(clips[c]["variants"])} for c in CLIPS}

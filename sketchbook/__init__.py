@@ -18,4 +18,6 @@ CODE_VERSIONS = {
     "stylize_frames": "2",
     "encode_clip": "1",
     "join_film": "1",
+    "measure_stability": "1",
+    "tabulate_stability": "1",
 }

@@ -68,6 +68,27 @@ def test_frames_are_stylized(run):
         assert torch.equal(b[0], b[1]) and torch.equal(b[1], b[2])  # grayscale
 
 
+def test_stability_is_measured(run):
+    """Each clip's stability JSON and the one table, made by the default target."""
+    workdir, cfg = run
+    table = pd.read_csv(workdir / "results/stability.csv", keep_default_na=False)
+    assert list(table["clip"]) == ["ntsc", "quiet", "odd"]  # film order
+    assert list(table["sketch"]) == ["lines", "other", "lines"]
+    assert list(table["variants"]) == ["good+weird", "weird", "good"]
+    for clip, row in table.set_index("clip").iterrows():
+        r = json.loads((workdir / f"results/stability/{clip}.json").read_text())
+        frames = FramesMeta.read(workdir / f"results/frames/{clip}.json").frames
+        assert (r["clip"], r["frames"], r["pairs"]) == (clip, frames, frames - 1)
+        assert len(r["pair_warping_errors"]) == frames - 1
+        # Squared differences of [0, 1] values; the tiny clips' testsrc2 moves only a few pixels
+        # (a mean change of 2e-4 a pixel), not still: the ratio is defined.
+        assert 0 <= r["warping_error"] < 0.5 and 0 <= r["masked_fraction"] < 1
+        assert r["source_change"] > 0 and r["output_change"] >= 0
+        assert r["flicker_ratio"] == pytest.approx(r["output_change"] / r["source_change"], rel=1e-4)
+        assert row["warping_error"] == pytest.approx(r["warping_error"])
+        assert row["flicker_ratio"] == pytest.approx(r["flicker_ratio"])
+
+
 def test_plan_uses_every_variant(run):
     workdir, _ = run
     plan = pd.read_csv(workdir / "results/plans/ntsc.csv")
@@ -140,7 +161,9 @@ def test_rerun_is_incremental(run):
     assert any(c.startswith("results/stylized/ntsc/") for c in changed)
     # Nothing else: no training, no other clip, no re-extraction.
     others = {c for c in changed if not c.startswith("results/stylized/ntsc/")}
-    assert others == {"results/plans/ntsc.csv", "results/clips/ntsc.mp4", "results/film.mp4"}
+    assert others == {"results/plans/ntsc.csv", "results/clips/ntsc.mp4", "results/film.mp4",
+                      "results/stability/ntsc.json", "results/stability.csv"}
+    assert pd.read_csv(workdir / "results/stability.csv")["variants"][0] == "weird"
     assert set(pd.read_csv(workdir / "results/plans/ntsc.csv")["variant"]) == {"weird"}
 
 
