@@ -17,6 +17,7 @@ frames per second on one CPU core. OpenCV is imported on first use, not at impor
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Optional
 
 import numpy as np
@@ -62,9 +63,15 @@ class FlowEstimator:
         return self.dis.calc(ga, gb, None)
 
 
-def _coords(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    h, w = flow.shape[:2]
+@lru_cache(maxsize=8)
+def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    gx.flags.writeable = gy.flags.writeable = False  # shared between calls
+    return gx, gy
+
+
+def _coords(flow: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    gx, gy = _grid(*flow.shape[:2])
     return gx + flow[..., 0], gy + flow[..., 1]
 
 
@@ -79,8 +86,11 @@ def warp(img: np.ndarray, flow: np.ndarray) -> np.ndarray:
 
 def inside(flow: np.ndarray) -> np.ndarray:
     """True where ``x + flow(x)`` lies inside the frame."""
-    h, w = flow.shape[:2]
-    mx, my = _coords(flow)
+    return _inside(*_coords(flow))
+
+
+def _inside(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    h, w = mx.shape
     return (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
 
 
@@ -91,11 +101,16 @@ def consistent(flow_ab: np.ndarray, flow_ba: np.ndarray) -> np.ndarray:
     occluded, going a -> b -> a returns to the start: |f_ab + f_ba(x + f_ab)|^2 is small against
     the motion itself. True where the check passes and the target lies inside the frame.
     """
-    back = warp(flow_ba, flow_ab)
-    s = flow_ab + back
-    lhs = (s ** 2).sum(-1)
-    rhs = 0.01 * ((flow_ab ** 2).sum(-1) + (back ** 2).sum(-1)) + 0.5
-    return (lhs < rhs) & inside(flow_ab)
+    cv2 = _cv2()
+    mx, my = _coords(flow_ab)
+    back = cv2.remap(np.ascontiguousarray(flow_ba, dtype=np.float32), mx, my, interpolation=cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+    def sq(f: np.ndarray) -> np.ndarray:  # |f|^2 per pixel (numpy's sum over a last axis of 2 is slow)
+        return f[..., 0] * f[..., 0] + f[..., 1] * f[..., 1]
+
+    lhs = sq(flow_ab + back)
+    rhs = 0.01 * (sq(flow_ab) + sq(back)) + 0.5
+    return (lhs < rhs) & _inside(mx, my)
 
 
 def flow_and_mask(a: np.ndarray, b: np.ndarray, estimator: Optional[FlowEstimator] = None
