@@ -179,3 +179,23 @@ def test_the_temporal_term_reaches_the_network(assets, tmp_path):
     _train(assets, tmp_path, "t", s)
     t = [float(r["temporal"]) for r in csv.DictReader(open(tmp_path / "t.csv"))]
     assert sum(t[-5:]) / 5 < 0.5 * sum(t[:5]) / 5
+
+
+def test_a_checkpoint_from_before_the_temporal_column_resumes(assets, tmp_path):
+    """Checkpoints written before the temporal column (7 values a row) resume, the column 0 there."""
+    s = TrainSettings(iterations=4, **TINY)
+    ckpt = tmp_path / "m.ckpt"
+
+    def stop_at_3(msg):
+        if msg.startswith("step 3/"):
+            raise Interrupt
+    with pytest.raises(Interrupt):
+        _train(assets, tmp_path, "m", s, progress=stop_at_3, log_every=1, checkpoint=ckpt, checkpoint_every=2)
+    blob = torch.load(ckpt, weights_only=True)
+    blob["rows"] = [r[:5] + r[6:] for r in blob["rows"]]  # as the code before wrote them
+    torch.save(blob, ckpt)
+    res = _train(assets, tmp_path, "m", s, checkpoint=ckpt, checkpoint_every=2)
+    assert res.resumed_from == 2
+    rows = list(csv.DictReader(open(tmp_path / "m.csv")))
+    assert [int(r["step"]) for r in rows] == [1, 2, 3, 4] and all(float(r["temporal"]) == 0 for r in rows)
+    assert all(float(r["total"]) > 0 for r in rows)
