@@ -44,13 +44,13 @@ def main(smk):
                              device, "fp32", True, True)[0].float() / 255 for p in content[:8]]
     write_card(smk.output.card, {
         "sketch": sketch, "variant": variant, "sketch_image": str(smk.input.sketch),
-        "settings": settings.to_dict(),
+        "settings": settings.to_dict(complete=True),
         "loss_network": {k: meta[k] for k in ("source", "convention", "sha256")},
         "content_images": [str(p) for p in content],
         "steps": res.steps, "resumed_from_step": res.resumed_from,
         "seconds": round(res.seconds, 1), "seconds_per_step": round(res.seconds / max(1, res.steps), 4),
         "final_losses": {"content": res.final.content, "style": res.final.style, "tv": res.final.tv,
-                         "tone": res.final.tone,
+                         "tone": res.final.tone, "temporal": res.final.temporal,
                          "total": res.final.total},
         "hand": hand_summary(renders, load_rgb(smk.input.sketch, "sketch")),
         "precision": precision, "device": str(device),

@@ -20,7 +20,8 @@ def write_card(path: Path | str, card: Mapping) -> None:
 
 
 def plot_losses(losses_csv: Path | str, out_png: Path | str, title: str) -> None:
-    """Loss curves (content, style, total; log scale, smoothed) as a PNG."""
+    """Loss curves (content, style, total, and temporal where trained with it; log scale,
+    smoothed) as a PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -29,7 +30,10 @@ def plot_losses(losses_csv: Path | str, out_png: Path | str, title: str) -> None
     df = pd.read_csv(losses_csv)
     fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
     win = max(1, len(df) // 25)
-    for col, colour in [("total", "black"), ("content", "tab:blue"), ("style", "tab:red")]:
+    cols = [("total", "black"), ("content", "tab:blue"), ("style", "tab:red")]
+    if "temporal" in df and (df["temporal"] > 0).any():  # files written before the column lack it
+        cols.append(("temporal", "tab:green"))
+    for col, colour in cols:
         ax.plot(df["step"], df[col], color=colour, alpha=0.2, lw=0.8)
         ax.plot(df["step"], df[col].rolling(win, min_periods=1).mean(), color=colour, lw=1.5, label=col)
     ax.set_yscale("log")

@@ -34,6 +34,14 @@ class TrainSettings:
     style_layer_weights: tuple[float, ...] = ()
     #: Weight of the tonal term: the output's sorted luminance against the sketch's quantiles.
     tone_weight: float = 0.0
+    #: Weight of the temporal term (sketchbook.temporal): outputs of a pair of nearby frames,
+    #: the first warped by their flow, must agree outside occlusions. 0: off (no pairs sampled).
+    temporal_weight: float = 0.0
+
+    #: Settings added after models were trained with this code, left out of :meth:`to_dict` at
+    #: these values (their "off"): a config that does not use them keeps the same params, so
+    #: Snakemake retrains nothing, and checkpoints and model files keep their settings dict.
+    OFF_BY_DEFAULT = {"temporal_weight": 0.0}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
@@ -50,12 +58,27 @@ class TrainSettings:
             raise ConfigError(
                 f"style_layer_weights has {len(out.style_layer_weights)} value(s) for "
                 f"{len(out.style_layers)} style layer(s) ({', '.join(out.style_layers)})")
+        if out.temporal_weight < 0:
+            raise ConfigError(f"temporal_weight must be 0 or more, not {out.temporal_weight}")
+        if out.temporal_weight and out.batch_size < 2:
+            raise ConfigError(
+                "temporal_weight needs batch_size 2 or more: the temporal term compares the outputs of "
+                "frame pairs within the batch (batch_size 2 is one pair)")
         return out
 
-    def to_dict(self) -> dict:
+    def to_dict(self, complete: bool = False) -> dict:
+        """Plain builtins (the rule's params, the checkpoint's and the model file's record).
+
+        Settings of :attr:`OFF_BY_DEFAULT` at their off value are left out unless ``complete``
+        (a model card lists them all)."""
         d = asdict(self)
         d["style_layers"] = list(self.style_layers)
         d["style_layer_weights"] = [float(w) for w in self.style_layer_weights]
+        d["temporal_weight"] = float(self.temporal_weight)
+        if not complete:
+            for k, off in self.OFF_BY_DEFAULT.items():
+                if d[k] == off:
+                    del d[k]
         return d
 
     def layer_weights(self) -> dict[str, float]:

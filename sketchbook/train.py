@@ -1,8 +1,10 @@
 """Training a fast style network on one sketch (Johnson et al. 2016).
 
 The loss: content (MSE of one VGG16 layer's features), style (MSE of Gram matrices on several
-layers, each divided by C*H*W) and total variation. Content images are random crops of the
-training images, seeded; the sketch is scaled so that its shorter side is ``style_size``.
+layers, each divided by C*H*W) and total variation; optionally a tonal term and a temporal
+term (:mod:`sketchbook.temporal`: with ``temporal_weight``, half of each batch are moved copies of
+the other half, and their outputs must agree after warping). Content images are random crops of
+the training images, seeded; the sketch is scaled so that its shorter side is ``style_size``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from .lossnet import LossNetwork
 from .network import TransformerNet
 from .precision import autocast
 from .settings import TrainSettings
+from .temporal import sample_pairs, temporal_loss
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +83,7 @@ class Losses:
     tv: float
     total: float
     tone: float = 0.0
+    temporal: float = 0.0
 
 
 class StyleLoss:
@@ -98,7 +102,11 @@ class StyleLoss:
             # The sketch's luminance, sorted: the tonal term's target (ink against paper).
             self.tones = luminance(style.float()).flatten().sort().values
 
-    def __call__(self, out: torch.Tensor, content: torch.Tensor, prec: str) -> tuple[torch.Tensor, Losses]:
+    def __call__(self, out: torch.Tensor, content: torch.Tensor, prec: str,
+                 pairs: Optional[tuple[int, torch.Tensor, torch.Tensor]] = None) -> tuple[torch.Tensor, Losses]:
+        """The weighted total and each term. ``pairs``: ``(k, flow, mask)`` when ``out[:k]`` and
+        ``out[-k:]`` are the outputs of frame pairs (:func:`sketchbook.temporal.sample_pairs`):
+        adds the temporal term; every other term sees the whole batch as before."""
         s = self.s
         with autocast(prec, out.device):
             fo = self.net(out)
@@ -114,7 +122,13 @@ class StyleLoss:
         total = s.content_weight * c_loss + s.style_weight * st_loss + s.tv_weight * tv
         if s.tone_weight:
             total = total + s.tone_weight * tone
-        return total, Losses(c_loss.item(), st_loss.item(), tv.item(), total.item(), tone.item())
+        temporal = 0.0
+        if pairs is not None:
+            k, flow, mask = pairs
+            t_loss = temporal_loss(out[:k].float(), out[-k:].float(), flow.to(out.device), mask.to(out.device))
+            total = total + s.temporal_weight * t_loss
+            temporal = t_loss.item()
+        return total, Losses(c_loss.item(), st_loss.item(), tv.item(), total.item(), tone.item(), temporal)
 
 
 def tone_loss(out: torch.Tensor, tones: torch.Tensor) -> torch.Tensor:
@@ -140,7 +154,13 @@ def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) 
 
 
 CHECKPOINT_FORMAT = "sketchbook-checkpoint/1"
-LOSS_COLUMNS = ["step", "content", "style", "tv", "tone", "total", "seconds"]
+LOSS_COLUMNS = ["step", "content", "style", "tv", "tone", "temporal", "total", "seconds"]
+
+
+def _upgrade_row(r: Sequence[float]) -> list[float]:
+    """A losses row of a checkpoint written before the temporal column: 0 there."""
+    r = list(r)
+    return r[:5] + [0.0] + r[5:] if len(r) == len(LOSS_COLUMNS) - 1 else r
 
 
 @dataclass
@@ -220,30 +240,37 @@ def train(
         model.load_state_dict(blob["model"])
         opt.load_state_dict(blob["optimizer"])
         sampler.gen.set_state(blob["sampler"])
-        rows, start, elapsed0 = list(blob["rows"]), int(blob["step"]), float(blob["elapsed"])
+        rows, start, elapsed0 = [_upgrade_row(r) for r in blob["rows"]], int(blob["step"]), float(blob["elapsed"])
         progress(f"resuming from checkpoint {checkpoint} at step {start}/{s.iterations}")
     log_every = log_every or max(1, s.iterations // 20)
     t0 = time.perf_counter() - elapsed0
     last_ckpt = time.perf_counter()
     last: Optional[Losses] = None
     for step in range(start + 1, s.iterations + 1):
-        x = sampler.sample(s.batch_size).to(device)
+        pairs = None
+        if s.temporal_weight:
+            # The same number of crops (and forward passes) as without: half are moved copies.
+            x, k, flow, mask = sample_pairs(sampler.sample, s.batch_size, s.image_size, sampler.gen)
+            x, pairs = x.to(device), (k, flow, mask)
+        else:
+            x = sampler.sample(s.batch_size).to(device)
         opt.zero_grad(set_to_none=True)
         with autocast(precision, device):
             y = model(x)
-        total, last = loss_fn(y.float(), x, precision)
+        total, last = loss_fn(y.float(), x, precision, pairs)
         if not torch.isfinite(total):
             raise FloatingPointError(f"loss became {float(total)} at step {step}; lower learning_rate")
         scaler.scale(total).backward()
         scaler.step(opt)
         scaler.update()
         elapsed = time.perf_counter() - t0
-        rows.append([step, last.content, last.style, last.tv, last.tone, last.total, elapsed])
+        rows.append([step, last.content, last.style, last.tv, last.tone, last.temporal, last.total, elapsed])
         if step % log_every == 0 or step == s.iterations:
             eta = (elapsed - elapsed0) / (step - start) * (s.iterations - step)
             progress(f"step {step}/{s.iterations} ({100 * step // s.iterations}%) "
                      f"content {last.content:.4g} style {last.style:.4g} tv {last.tv:.4g} "
-                     f"| {(elapsed - elapsed0) / (step - start):.3f} s/step, ETA {eta:.0f} s")
+                     + (f"temporal {last.temporal:.4g} " if s.temporal_weight else "")
+                     + f"| {(elapsed - elapsed0) / (step - start):.3f} s/step, ETA {eta:.0f} s")
         due = (checkpoint_every and step % checkpoint_every == 0) or (
             not checkpoint_every and time.perf_counter() - last_ckpt >= checkpoint_seconds)
         if on_step is not None:
@@ -253,7 +280,7 @@ def train(
             last_ckpt = time.perf_counter()
     if last is None:  # resumed at the very end
         r = rows[-1]
-        last = Losses(r[1], r[2], r[3], r[5], r[4])
+        last = Losses(r[1], r[2], r[3], r[6], r[4], r[5])
     write_losses(rows, out_losses)
     out_model.parent.mkdir(parents=True, exist_ok=True)
     levels = ink_levels(model, contents, s.image_size * 2, device)

@@ -127,7 +127,10 @@ def test_models_and_scores(run):
             assert card["steps"] == 3 and card["precision"] == "fp32" and card["device"] == "cpu"
             assert card["settings"]["seed"] == (1 if v == "good" else 2)
             assert card["loss_network"]["convention"] in ("caffe", "random")
-            assert set(card["final_losses"]) == {"content", "style", "tv", "tone", "total"}
+            assert set(card["final_losses"]) == {"content", "style", "tv", "tone", "temporal", "total"}
+            # The weird variant trains with the temporal term (its known-flow pairs).
+            assert card["settings"]["temporal_weight"] == (10.0 if v == "weird" else 0.0)
+            assert ((losses["temporal"] > 0) if v == "weird" else (losses["temporal"] == 0)).all()
             assert set(card["hand"]["by_group"]) == {"orientation", "density", "coherence"}
             assert card["hand"]["distance"] > 0
             with Image.open(workdir / f"results/models/{s}/{v}.curve.png") as im:

@@ -1,0 +1,117 @@
+"""The temporal term of training: outputs of two nearby frames must agree where the motion is known.
+
+Following Huang et al. 2017 and ReCoNet's output-level term (Gao et al. 2018): for a pair of
+frames ``a``, ``b`` with the flow that pulls ``a`` onto ``b``'s grid and a mask of the pixels where
+that warp can be trusted,
+
+    L_t = sum(M * mean_c (W(O_a) - O_b)^2) / sum(M)
+
+where ``O`` are the network's outputs and ``W`` warps by the flow. No extra forward pass: the
+pair's two frames are two crops of the training batch (:func:`sample_pairs`).
+
+Conventions are :mod:`sketchbook.flow`'s, in torch: a flow ``f`` (N, H, W, 2) [dx, dy] in pixels
+pulls an image onto another grid: ``warp(img, f)(x) = img(x + f(x))``. Here the flow of a pair
+pulls the *first* frame onto the *second*: ``b(x) ~ a(x + f(x))``, so ``warp(O_a, f)`` is
+compared with ``O_b`` on ``b``'s grid, and the mask lives there too.
+
+Pairs with a known flow (:func:`random_motion`): each crop is moved by a small random motion
+(a shift of a few pixels, a zoom of a few percent, a rotation of a degree or two, about the
+crop's centre), as a hand-held camera moves between frames. The flow is then exact, and the mask
+is the pixels whose source lies inside the crop (the border the motion brings in is left out).
+Every content folder gets pairs this way, photos included.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Optional
+
+import torch
+from torch.nn import functional as F
+
+#: The random motion of a known-flow pair: shift up to this many px along each axis, zoom by up
+#: to this fraction, rotate by up to this many degrees (each uniform, both signs).
+MAX_SHIFT_PX = 4.0
+MAX_ZOOM = 0.03
+MAX_ROTATION_DEG = 2.0
+
+
+def _grid(flow: torch.Tensor) -> torch.Tensor:
+    """grid_sample's normalised grid (align_corners=True) for sampling at ``x + flow(x)``."""
+    n, h, w, _ = flow.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype, device=flow.device),
+                            torch.arange(w, dtype=flow.dtype, device=flow.device), indexing="ij")
+    gx = (xs + flow[..., 0]) * (2.0 / max(w - 1, 1)) - 1.0
+    gy = (ys + flow[..., 1]) * (2.0 / max(h - 1, 1)) - 1.0
+    return torch.stack([gx, gy], dim=-1)
+
+
+def warp(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """``img`` (N, C, H, W) sampled at ``x + flow(x)`` (bilinear; outside: the nearest edge pixel).
+
+    Differentiable with respect to ``img`` (and the flow)."""
+    return F.grid_sample(img, _grid(flow.to(img.dtype)), mode="bilinear", padding_mode="border",
+                         align_corners=True)
+
+
+def inside(flow: torch.Tensor) -> torch.Tensor:
+    """(N, H, W) bool: True where ``x + flow(x)`` lies inside the frame."""
+    n, h, w, _ = flow.shape
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype, device=flow.device),
+                            torch.arange(w, dtype=flow.dtype, device=flow.device), indexing="ij")
+    mx, my = xs + flow[..., 0], ys + flow[..., 1]
+    return (mx >= 0) & (mx <= w - 1) & (my >= 0) & (my <= h - 1)
+
+
+def temporal_loss(out_a: torch.Tensor, out_b: torch.Tensor, flow: torch.Tensor,
+                  mask: torch.Tensor) -> torch.Tensor:
+    """Masked mean squared difference (mean over channels) between ``warp(out_a, flow)`` and ``out_b``.
+
+    ``out_a``, ``out_b``: (N, C, H, W); ``flow``: (N, H, W, 2) pulling ``a`` onto ``b``'s grid;
+    ``mask``: (N, H, W), 1 where the warp is valid. 0 for an empty mask."""
+    d = (warp(out_a, flow) - out_b).pow(2).mean(1)
+    m = mask.to(d.dtype)
+    return (d * m).sum() / m.sum().clamp_min(1.0)
+
+
+def random_motion(n: int, size: int, gen: Optional[torch.Generator] = None,
+                  max_shift: float = MAX_SHIFT_PX, max_zoom: float = MAX_ZOOM,
+                  max_rotation_deg: float = MAX_ROTATION_DEG) -> tuple[torch.Tensor, torch.Tensor]:
+    """(flow (n, size, size, 2), mask (n, size, size) bool) of ``n`` small random similarity motions.
+
+    The second frame is ``b = warp(a, flow)``: ``b(x) = a(T(x))`` with ``T(x) = c + z R (x - c) + d``
+    about the centre ``c``, so ``flow = T(x) - x`` exactly; the mask is ``T(x)`` inside the crop.
+    Draws 4 numbers per motion from ``gen`` (seeded training stays reproducible)."""
+    r = torch.rand(n, 4, generator=gen, dtype=torch.float64) * 2 - 1
+    dx, dy = r[:, 0] * max_shift, r[:, 1] * max_shift
+    zoom = 1 + r[:, 2] * max_zoom
+    th = r[:, 3] * math.radians(max_rotation_deg)
+    c = (size - 1) / 2
+    ys, xs = torch.meshgrid(torch.arange(size, dtype=torch.float64), torch.arange(size, dtype=torch.float64),
+                            indexing="ij")
+    u, v = (xs - c)[None], (ys - c)[None]
+    cos, sin = (th.cos() * zoom)[:, None, None], (th.sin() * zoom)[:, None, None]
+    tx = c + cos * u - sin * v + dx[:, None, None]
+    ty = c + sin * u + cos * v + dy[:, None, None]
+    flow = torch.stack([tx - xs, ty - ys], dim=-1).float()
+    return flow, inside(flow)
+
+
+def sample_pairs(sample, batch_size: int, size: int, gen: Optional[torch.Generator] = None
+                 ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
+    """A training batch of ``batch_size`` crops made of known-flow pairs, and their flow and mask.
+
+    ``sample(n)`` gives ``n`` crops (:meth:`sketchbook.train.CropSampler.sample`). The batch holds
+    ``k = batch_size // 2`` pairs: ``batch_size - k`` sampled crops (an odd batch keeps one crop
+    without a partner), then the moved copies of the first ``k``. Returns ``(x, k, flow, mask)``:
+    the pairs are ``x[:k]`` and ``x[-k:]`` (``x[-k:] = warp(x[:k], flow)``).
+
+    The batch costs what a batch of ``batch_size`` crops costs; it sees ``batch_size - k``
+    different places of the content instead of ``batch_size``."""
+    k = batch_size // 2
+    if k < 1:
+        raise ValueError("known-flow pairs need a batch of at least 2 crops")
+    crops = sample(batch_size - k)
+    flow, mask = random_motion(k, size, gen)
+    moved = warp(crops[:k], flow).clamp_(0, 1)
+    return torch.cat([crops, moved]), k, flow, mask
