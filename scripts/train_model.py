@@ -14,6 +14,7 @@ from sketchbook.lossnet import load_loss_network
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
 from sketchbook.stylize import Stylizer, load_model, stylize_batch
+from sketchbook.temporal import known_motion_error
 from sketchbook.settings import TrainSettings
 from sketchbook.train import train
 
@@ -40,8 +41,12 @@ def main(smk):
     # The hand it draws (sketchbook.fidelity): its grayscale renders of the training photos
     # against its sketch; the scores table compares it with the other sketches.
     stylizer = Stylizer(load_model(model, device), device, "fp32")  # made once for every photo
-    renders = [stylize_batch(stylizer, to_uint8(resize_short_side(load_rgb(p), 2 * settings.image_size))[None],
-                             device, "fp32", True, True)[0].float() / 255 for p in content[:8]]
+    photos = [resize_short_side(load_rgb(p), 2 * settings.image_size) for p in content[:8]]
+
+    def render(x):  # float in [0, 1] -> the film's grayscale picture, float in [0, 1]
+        return stylize_batch(stylizer, to_uint8(x), device, "fp32", True, True).float() / 255
+
+    renders = [render(x[None])[0] for x in photos]
     write_card(smk.output.card, {
         "sketch": sketch, "variant": variant, "sketch_image": str(smk.input.sketch),
         "settings": settings.to_dict(complete=True),
@@ -53,6 +58,8 @@ def main(smk):
                          "tone": res.final.tone, "temporal": res.final.temporal,
                          "total": res.final.total},
         "hand": hand_summary(renders, load_rgb(smk.input.sketch, "sketch")),
+        # Steadiness: warping error of its renders of two training photos under small known motions.
+        "stability": {"known_motion_warping_error": round(known_motion_error(render, photos[:2]), 6)},
         "precision": precision, "device": str(device),
         "device_name": (torch.cuda.get_device_name(device) if device.type == "cuda"
                         else platform.processor() or platform.machine()),

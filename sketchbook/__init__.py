@@ -11,7 +11,7 @@ CODE_VERSIONS = {
     "fetch_loss_network": "1",
     "sample_content": "2",
     "train_model": "4",
-    "score_models": "3",
+    "score_models": "4",
     "preview_variants": "2",
     "extract_frames": "2",
     "plan_frames": "1",

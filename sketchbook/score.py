@@ -13,11 +13,12 @@ from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .stylize import finish, load_model
 from .settings import TrainSettings
+from .temporal import known_motion_error
 from .train import StyleLoss
 
 #: The columns of ``results/models/scores.csv``.
 COLUMNS = ["sketch", "variant", "rank", "label", "score", "own_other", "nearest_other", "hand_distance",
-           "edge_corr", "style_loss", "content_loss", "tv", "ink", "paper",
+           "edge_corr", "warp_error", "style_loss", "content_loss", "tv", "ink", "paper",
            "iterations", "style_weight", "content_weight", "tv_weight", "seed"]
 
 
@@ -54,6 +55,10 @@ def score_models(
     to the model's own sketch, ``own_other`` = that over the distance to the nearest other
     sketch (``nearest_other``; below 1: closer to its own; empty with a single sketch), and
     ``edge_corr``, the correlation of the render's blurred edges with the image's (structure kept).
+
+    Steadiness: ``warp_error``, Lai et al.'s warping error of the renders on the held-out images
+    moved by small known motions (:func:`sketchbook.temporal.known_motion_error`; lower: the
+    drawing moves with the picture instead of boiling).
     """
     yard = TrainSettings()
     images = [resize_short_side(load_rgb(p, "held-out image"), size) for p in held_out]
@@ -82,13 +87,15 @@ def score_models(
             acc["ink"] += float((lum < 0.5).float().mean())
             acc["paper"] += float(lum.sort().values[lum.numel() // 2:].mean())
         n = max(1, len(images))
+        warp_error = known_motion_error(
+            lambda x: finish(model(x.to(device)).float(), grayscale, levels, model.levels).float().div_(255), images)
         s = settings[(sketch, variant)]
         dists = fidelity.distances_to_sketches(renders, hands)
         ratio, nearest = fidelity.own_other(dists, sketch)
         rows.append({
             "sketch": sketch, "variant": variant,
             "own_other": ratio, "nearest_other": nearest, "hand_distance": dists[sketch],
-            "edge_corr": acc["edge"] / n,
+            "edge_corr": acc["edge"] / n, "warp_error": warp_error,
             "style_loss": acc["style"] / n, "content_loss": acc["content"] / n, "tv": acc["tv"] / n,
             "ink": acc["ink"] / n, "paper": acc["paper"] / n,
             "iterations": s["iterations"], "style_weight": s["style_weight"],

@@ -115,3 +115,36 @@ def sample_pairs(sample, batch_size: int, size: int, gen: Optional[torch.Generat
     flow, mask = random_motion(k, size, gen)
     moved = warp(crops[:k], flow).clamp_(0, 1)
     return torch.cat([crops, moved]), k, flow, mask
+
+
+#: The fixed motions of :func:`known_motion_error`: their count and seed (the same for every model).
+KNOWN_MOTIONS, KNOWN_MOTION_SEED = 4, 20181
+
+
+@torch.inference_mode()
+def known_motion_error(render, images, n: int = KNOWN_MOTIONS, seed: int = KNOWN_MOTION_SEED) -> float:
+    """A model's steadiness without a clip: Lai et al.'s warping error on known-motion pairs.
+
+    Each image (float (3, H, W) in [0, 1]) is moved by ``n`` small seeded motions
+    (:func:`random_motion`, as a hand-held camera moves between frames: the same motions for every
+    model); ``render`` (float (1, 3, H, W) -> float (1, C, H, W) in [0, 1], the picture as the film
+    shows it) draws the image and each moved copy, and the error is the masked mean squared
+    luminance difference between the moved copy's render and the image's render moved the same
+    way: 0 for a model whose drawing moves with the picture, larger the more its strokes boil.
+    Luminance in [0, 1], as :mod:`sketchbook.stability` measures clips (the figures compare).
+    """
+    from .images import luminance
+
+    gen = torch.Generator().manual_seed(seed)
+    total, count = 0.0, 0
+    for img in images:
+        h, w = img.shape[-2:]
+        side = min(h, w)
+        a = img[None, :, (h - side) // 2:(h - side) // 2 + side, (w - side) // 2:(w - side) // 2 + side].float()
+        flow, mask = random_motion(n, side, gen)
+        moved = warp(a.expand(n, -1, -1, -1), flow).clamp_(0, 1)
+        ra = luminance(render(a))
+        rb = torch.cat([luminance(render(moved[i:i + 1])) for i in range(n)])
+        total += float(temporal_loss(ra.expand(n, -1, -1, -1), rb, flow, mask)) * n
+        count += n
+    return total / max(1, count)

@@ -199,3 +199,18 @@ def test_a_checkpoint_from_before_the_temporal_column_resumes(assets, tmp_path):
     rows = list(csv.DictReader(open(tmp_path / "m.csv")))
     assert [int(r["step"]) for r in rows] == [1, 2, 3, 4] and all(float(r["temporal"]) == 0 for r in rows)
     assert all(float(r["total"]) > 0 for r in rows)
+
+
+def test_known_motion_error_tells_a_steady_render_from_a_boiling_one():
+    from sketchbook.temporal import known_motion_error
+
+    g = torch.Generator().manual_seed(5)
+    img = torch.nn.functional.interpolate(torch.rand(1, 3, 12, 16, generator=g), size=(48, 64), mode="bilinear",
+                                          align_corners=False)[0]
+    steady = known_motion_error(lambda x: x.clamp(0, 1), [img])  # a render that moves with the picture
+    noise = torch.Generator().manual_seed(6)
+    boiling = known_motion_error(lambda x: (x + 0.2 * torch.randn(x.shape, generator=noise)).clamp(0, 1), [img])
+    assert steady < 2e-3          # only the double bilinear resampling
+    assert boiling > 10 * steady and boiling > 0.01
+    # the same seeded motions for every model: the same number twice
+    assert known_motion_error(lambda x: x.clamp(0, 1), [img]) == steady

@@ -118,6 +118,7 @@ def test_models_and_scores(run):
     # the fidelity check: each model against the other sketch
     assert dict(zip(scores["sketch"], scores["nearest_other"])) == {"lines": "other", "other": "lines"}
     assert (scores["own_other"] > 0).all() and (scores["hand_distance"] > 0).all()
+    assert ((scores["warp_error"] > 0) & (scores["warp_error"] < 1)).all()
     for s in ["lines", "other"]:
         for v in ["good", "weird"]:
             losses = pd.read_csv(workdir / f"results/models/{s}/{v}.losses.csv")
@@ -133,6 +134,7 @@ def test_models_and_scores(run):
             assert ((losses["temporal"] > 0) if v == "weird" else (losses["temporal"] == 0)).all()
             assert set(card["hand"]["by_group"]) == {"orientation", "density", "coherence"}
             assert card["hand"]["distance"] > 0
+            assert 0 < card["stability"]["known_motion_warping_error"] < 1
             with Image.open(workdir / f"results/models/{s}/{v}.curve.png") as im:
                 assert im.size[0] > 300
             assert not (workdir / f"results/models/{s}/{v}.ckpt").exists()
