@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
-.PHONY: setup demo test test-quick lint bench fidelity clean
+.PHONY: setup demo test test-quick lint bench fidelity stability clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml tools/setup.sh
 	bash tools/setup.sh $(VENV)
@@ -45,6 +45,12 @@ bench: setup
 # budget; writes results/fidelity/. E.g. FIDELITY_ARGS="--steps 200,600,2000" (hours on 2 cores).
 fidelity: setup
 	$(BIN)/python benchmarks/fidelity.py $(FIDELITY_ARGS)
+
+# Temporal stability side by side (benchmarks/stability.py): the per-frame baseline against the
+# temporal term and flow stabilization, on the demo's clips and a motion clip; writes
+# results/stability_bench/. About 30 minutes on 2 cores; e.g. STABILITY_ARGS="--steps 40 --rounds 1".
+stability: setup
+	$(BIN)/python benchmarks/stability.py $(STABILITY_ARGS)
 
 # (benchmarks/train_model, benchmarks/stylize_frames: where older versions wrote the jobs' timings.)
 clean:

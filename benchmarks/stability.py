@@ -52,7 +52,7 @@ import yaml  # noqa: E402
 from sketchbook import config as sbconfig  # noqa: E402
 from sketchbook import stability  # noqa: E402
 from sketchbook.content import list_images, split_held_out  # noqa: E402
-from sketchbook.images import load_rgb, read_frame, resize_short_side, to_uint8  # noqa: E402
+from sketchbook.images import load_rgb, read_frame, resize_short_side  # noqa: E402
 from sketchbook.lossnet import fetch_weights, load_loss_network  # noqa: E402
 from sketchbook.plan import make_plan  # noqa: E402
 from sketchbook.precision import pick_device, resolve_precision  # noqa: E402
@@ -213,19 +213,23 @@ def main() -> None:
 
 
 def strip(path: Path, frames: Path, renders: Path, options: list[str], first: int = 30, n: int = 5) -> None:
-    """Consecutive frames of the motion clip: the source, then each option (a row each)."""
-    from sketchbook.report import contact_sheet
+    """Consecutive frames of the motion clip at their own size: the source, then each option, a row each."""
+    from PIL import Image, ImageDraw
 
     names = [FRAME_PATTERN % i for i in range(first, first + n)]
-    rows = [("source", [(f, to_uint8(read_frame(frames / f).float().div(255))) for f in names])]
-    for opt in options:
-        cells = []
-        for f in names:
-            im = read_frame(renders / opt / "motion" / f)
-            cells.append((f, im.expand(3, -1, -1) if im.shape[0] == 1 else im))
-        rows.append((opt, cells))
-    h, w = rows[0][1][0][1].shape[-2:]
-    contact_sheet(rows, path, cell=max(h, w))
+    rows = [("source", frames)] + [(opt, renders / opt / "motion") for opt in options]
+    w, h = Image.open(frames / names[0]).size
+    label, gap = 90, 2
+    sheet = Image.new("RGB", (label + n * (w + gap), len(rows) * (h + gap) + 14), "white")
+    d = ImageDraw.Draw(sheet)
+    for c, f in enumerate(names):
+        d.text((label + c * (w + gap) + 2, 1), f"frame {first + c}", fill="black")
+    for r, (name, folder) in enumerate(rows):
+        y = 14 + r * (h + gap)
+        d.text((2, y + h // 2 - 5), name, fill="black")
+        for c, f in enumerate(names):
+            sheet.paste(Image.open(folder / f).convert("RGB"), (label + c * (w + gap), y))
+    sheet.save(path)
 
 
 if __name__ == "__main__":

@@ -14,20 +14,28 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-
-from sketchbook.network import TransformerNet
-from sketchbook.plan import make_plan
-from sketchbook.stylize import stylize_frames
-from sketchbook.train import save_model
-
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+from sketchbook.allocator import MALLOC_ENV  # noqa: E402
+
+if __name__ == "__main__" and any(k not in os.environ for k in MALLOC_ENV):
+    # glibc reads its malloc settings when a process starts: start again with them.
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**MALLOC_ENV, **os.environ})
+
+import torch  # noqa: E402
+
+from sketchbook.network import TransformerNet  # noqa: E402
+from sketchbook.plan import make_plan  # noqa: E402
+from sketchbook.stylize import stylize_frames  # noqa: E402
+from sketchbook.train import save_model  # noqa: E402
 
 
 def main() -> None:
