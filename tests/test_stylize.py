@@ -117,10 +117,34 @@ def test_stabilize_takes_the_current_frame_unchanged_where_occluded():
     out = stabilize_frame(cur, prev, np.zeros((20, 30, 2), np.float32), valid, 0.9)
     assert np.array_equal(out[~valid], cur[~valid].astype(np.float32))
     assert not np.allclose(out[valid], cur[valid])
-    # Zero flow, all valid: exactly (1 - s) * current + s * previous.
+    # Zero flow: the blend (1 - s) * current + s * previous, with the current frame's tones: inside
+    # the mask exactly the model's values (its ink, greys and paper), in the blend's order.
     g = stabilize_frame(cur[..., 0], prev[..., 0], np.zeros((20, 30, 2), np.float32), valid, 0.5)
-    assert np.allclose(g[valid], 0.5 * cur[..., 0][valid] + 0.5 * prev[..., 0][valid], atol=1e-4)
+    blend = 0.5 * cur[..., 0].astype(np.float32) + 0.5 * prev[..., 0]
+    assert sorted(g[valid].tolist()) == sorted(cur[..., 0][valid].astype(np.float32).tolist())
+    order = np.argsort(blend[valid], kind="stable")
+    assert np.all(np.diff(g[valid][order]) >= 0)  # ranked as the blend ranks them
+    assert np.corrcoef(g[valid], blend[valid])[0, 1] > 0.95
     assert stabilize_frame(cur, None, None, None, 0.9).tolist() == cur.astype(np.float32).tolist()
+
+
+def test_stabilize_keeps_the_ink_of_strokes_that_boil():
+    import numpy as np
+
+    from sketchbook.stylize import stabilize_frame
+
+    # Hatching that boils: the same strokes, redrawn a pixel or two off every frame, over a still shot.
+    rng = np.random.default_rng(3)
+    yy, xx = np.mgrid[0:48, 0:64]
+    zero, valid = np.zeros((48, 64, 2), np.float32), np.ones((48, 64), bool)
+    prev = ema = None
+    for _ in range(12):
+        cur = np.where((xx + yy + rng.integers(0, 6)) % 6 < 2, 0.0, 255.0)  # 1/3 ink
+        prev = stabilize_frame(cur, prev, zero, valid, 0.7)
+        ema = cur if ema is None else 0.3 * cur + 0.7 * ema  # the blend alone
+    assert (prev < 128).mean() == (cur < 128).mean()  # the model's share of ink, not grey
+    assert set(np.unique(prev)) <= {0.0, 255.0}
+    assert ((ema > 40) & (ema < 215)).mean() > 0.3  # the blend alone: greys where strokes moved
 
 
 def test_stabilize_converges_on_a_still_sequence():
