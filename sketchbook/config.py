@@ -22,7 +22,7 @@ from .settings import TrainSettings
 
 #: Render defaults (a clip overrides any of them).
 RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0,
-                                   "on_damaged": "warn", "hold": 1, "stabilize": 0.0}
+                                   "on_damaged": "warn", "hold": 1, "stabilize": 0.3}
 
 #: The highest frame rate accepted (as the schema's bound on a number).
 MAX_FPS = 1000
