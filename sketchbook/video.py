@@ -456,7 +456,8 @@ def _decode_frames(clip: Path, t: float, n: int, p: Probe, size: tuple[int, int]
     v = ffmpeg.input(_input(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
     if Fraction(p.sar) != 1:
         v = v.filter("setsar", 1)
-    out = ffmpeg.output(v, "pipe:", format="rawvideo", pix_fmt="rgb24", vframes=n)
+    # Passthrough: the decoded frames as they come (a variable-rate clip gets no duplicates).
+    out = ffmpeg.output(v, "pipe:", format="rawvideo", pix_fmt="rgb24", vframes=n, fps_mode="passthrough")
     try:
         raw, _ = out.global_args("-hide_banner", "-nostdin", "-loglevel", "error").run(
             capture_stdout=True, capture_stderr=True)
