@@ -27,6 +27,7 @@ from .errors import ConfigError
 from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .network import TransformerNet
+from .pairs import load_pair
 from .precision import autocast
 from .settings import TrainSettings
 from .temporal import inside, sample_pairs, temporal_loss
@@ -325,8 +326,6 @@ def train(
     sampler = CropSampler(contents, s.image_size, s.seed)
     clip_pairs = None
     if s.temporal_weight and pairs:
-        from .pairs import load_pair
-
         clip_pairs = ClipPairSampler([load_pair(p) for p in pairs], s.image_size, sampler.gen)
     model = TransformerNet(s.width, s.n_residual).to(device).train()
     loss_fn = StyleLoss(lossnet, style, s)
