@@ -18,7 +18,7 @@ from sketchbook.train import ClipPairSampler, CropSampler, clip_pair_step, crop_
 from sketchbook.video import sample_frames
 
 from helpers import tiny_config
-from test_train import TINY, tiny_lossnet
+from test_train import TINY, Interrupt, tiny_lossnet
 
 #: The synthetic clip's motion: the picture moves this many px right and down each frame.
 DX, DY = 2, 1
@@ -132,8 +132,8 @@ def test_clip_pair_sampler_batches_are_seeded_and_keep_the_batch_size():
 
 def _train(assets, tmp_path, name, s, lossnet, **kw):
     content = sorted((assets / "content").iterdir())
-    return train(s, assets / "lines.png", content, lossnet, tmp_path / f"{name}.pt",
-                 tmp_path / f"{name}.csv", torch.device("cpu"), "fp32", progress=lambda m: None, **kw)
+    return train(s, assets / "lines.png", content, lossnet, tmp_path / f"{name}.pt", tmp_path / f"{name}.csv",
+                 torch.device("cpu"), "fp32", progress=kw.pop("progress", lambda m: None), **kw)
 
 
 def test_training_with_clip_pairs(assets, tmp_path, monkeypatch):
@@ -158,6 +158,21 @@ def test_training_with_clip_pairs(assets, tmp_path, monkeypatch):
     assert len(batches) == 2  # steps 1 and 3; step 2 took known-flow pairs of the photos
     for x, k, flow, mask in batches:
         assert x.shape == (2, 3, 32, 32) and k == 1 and mask.float().mean() > 0.5
+
+    # Interrupted after step 2 and resumed: the same model (the pairs share the sampler's
+    # random stream, which the checkpoint holds).
+    def stop_at_3(msg):
+        if msg.startswith("step 3/"):
+            raise Interrupt
+    ckpt = tmp_path / "m.ckpt"
+    with pytest.raises(Interrupt):
+        _train(assets, tmp_path, "m", s, net, pairs=files, progress=stop_at_3, log_every=1, checkpoint=ckpt,
+               checkpoint_every=2)
+    res = _train(assets, tmp_path, "m", s, net, pairs=files, checkpoint=ckpt, checkpoint_every=2)
+    assert res.resumed_from == 2
+    w_ref = torch.load(tmp_path / "clips.pt", weights_only=True)["state_dict"]
+    w = torch.load(tmp_path / "m.pt", weights_only=True)["state_dict"]
+    assert all(torch.allclose(w_ref[k], w[k], atol=1e-6) for k in w_ref)
 
     # Without a temporal term the pairs are not read: the same model as without them.
     batches.clear()
