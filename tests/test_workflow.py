@@ -152,7 +152,7 @@ def test_clip_frame_pairs(run):
 
     workdir, cfg = run
     assert sorted(p.name for p in (workdir / "results/pairs").iterdir()) == ["quiet"]
-    files = sorted((workdir / "results/pairs/quiet").iterdir())
+    files = sorted((workdir / "results/pairs/quiet").glob("pair_*"))
     assert [p.name for p in files] == ["pair_001.npz", "pair_002.npz"]  # clip_frames: 2
     content = sorted((workdir / "results/content/quiet").glob("train_*.jpg"))
     with Image.open(content[0]) as im:
