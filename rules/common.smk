@@ -71,6 +71,11 @@ def sketch_image(wildcards):
     return CFG["sketches"][wildcards.sketch]
 
 
+def train_pairs(wildcards):
+    """The content clips' frame pairs, for a variant with a temporal term (else none)."""
+    return sbconfig.pair_dirs(CFG, wildcards.variant)
+
+
 def train_params(wildcards):
     return sbconfig.train_settings(CFG, wildcards.variant)
 

@@ -49,11 +49,34 @@ rule sample_content:
         "../scripts/sample_content.py"
 
 
+# Pairs of nearby frames of a content clip with the flow between them, for the temporal term
+# (only variants with a temporal_weight use them): the flow is computed once, here.
+rule sample_pairs:
+    input:
+        clip_source,
+    output:
+        directory("results/pairs/{clip}"),
+    log:
+        "logs/sample_pairs/{clip}.log",
+    benchmark:
+        "logs/sample_pairs/{clip}.tsv"
+    conda:
+        "../envs/flow.yaml"
+    resources:
+        attempt=attempt_number,
+    params:
+        settings=content_clip_params,
+        code_version=CODE_VERSIONS["sample_pairs"],
+    script:
+        "../scripts/sample_pairs.py"
+
+
 rule train_model:
     input:
         sketch=sketch_image,
         content=TRAIN_CONTENT,
         content_dirs=CONTENT_DIRS,
+        pairs=train_pairs,
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
     output:

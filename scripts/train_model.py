@@ -11,6 +11,7 @@ from sketchbook.content import content_files
 from sketchbook.fidelity import hand_summary
 from sketchbook.images import load_rgb, resize_short_side, to_uint8
 from sketchbook.lossnet import load_loss_network
+from sketchbook.pairs import pair_files
 from sketchbook.precision import pick_device, resolve_precision
 from sketchbook.report import plot_losses, write_card
 from sketchbook.stylize import Stylizer, load_model, stylize_batch
@@ -35,8 +36,13 @@ def main(smk):
     ckpt = model.with_suffix(".ckpt")
     content = content_files(list(smk.input.content), list(smk.input.content_dirs), "train",
                             smk.params.held_out)
+    # The content clips' frame pairs (a variant with a temporal term only), listed by the job.
+    pairs = pair_files(list(smk.input.pairs))
+    if pairs:
+        log.info("temporal term: %d clip frame pair(s) every other step, known-flow pairs between", len(pairs))
     res = train(settings, Path(smk.input.sketch), content, lossnet,
-                model, Path(smk.output.losses), device, precision, progress=log.info, checkpoint=ckpt)
+                model, Path(smk.output.losses), device, precision, progress=log.info, checkpoint=ckpt,
+                pairs=pairs)
     plot_losses(smk.output.losses, smk.output.curve, f"{sketch} / {variant}")
     # The hand it draws (sketchbook.fidelity): its grayscale renders of the training photos
     # against its sketch; the scores table compares it with the other sketches.
@@ -52,6 +58,7 @@ def main(smk):
         "settings": settings.to_dict(complete=True),
         "loss_network": {k: meta[k] for k in ("source", "convention", "sha256")},
         "content_images": [str(p) for p in content],
+        "clip_pairs": [str(p) for p in pairs],
         "steps": res.steps, "resumed_from_step": res.resumed_from,
         "seconds": round(res.seconds, 1), "seconds_per_step": round(res.seconds / max(1, res.steps), 4),
         "final_losses": {"content": res.final.content, "style": res.final.style, "tv": res.final.tv,

@@ -10,6 +10,7 @@ __version__ = "0.1.0"
 CODE_VERSIONS = {
     "fetch_loss_network": "1",
     "sample_content": "2",
+    "sample_pairs": "1",
     "train_model": "4",
     "score_models": "4",
     "preview_variants": "2",

@@ -211,6 +211,14 @@ def content_clip_settings(cfg: dict) -> dict:
     return {"frames": c["clip_frames"], "held_out": c["held_out"], "size": c["size"]}
 
 
+def pair_dirs(cfg: dict, variant: str) -> list[str]:
+    """The frame pair folders a variant trains on: each content clip's, for a variant with a
+    temporal term; none otherwise (its training job, and so its model, is what it was without)."""
+    if not train_settings(cfg, variant).get("temporal_weight"):
+        return []
+    return [f"results/pairs/{clip}" for clip in cfg["content"]["clips"]]
+
+
 def train_settings(cfg: dict, variant: str) -> dict:
     """The full training settings of one variant: defaults < config.training < the variant."""
     merged = {**TrainSettings().to_dict(), **cfg.get("training", {}), **(cfg["variants"][variant] or {})}

@@ -2,9 +2,12 @@
 
 The loss: content (MSE of one VGG16 layer's features), style (MSE of Gram matrices on several
 layers, each divided by C*H*W) and total variation; optionally a tonal term and a temporal
-term (:mod:`sketchbook.temporal`: with ``temporal_weight``, half of each batch are moved copies of
-the other half, and their outputs must agree after warping). Content images are random crops of
-the training images, seeded; the sketch is scaled so that its shorter side is ``style_size``.
+term (:mod:`sketchbook.temporal`: with ``temporal_weight``, half of each batch are the second
+frames of pairs whose first frames are the other half, and their outputs must agree after
+warping; the pairs are moved copies of crops, and every other step, where the content has clips,
+crops of the clips' frame pairs with their flow, :class:`ClipPairSampler`). Content images are
+random crops of the training images, seeded; the sketch is scaled so that its shorter side is
+``style_size``.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from .errors import ConfigError
 from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
 from .network import TransformerNet
+from .pairs import load_pair
 from .precision import autocast
 from .settings import TrainSettings
-from .temporal import sample_pairs, temporal_loss
+from .temporal import inside, sample_pairs, temporal_loss
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +78,92 @@ class CropSampler:
                 patch = patch.flip(-1)
             out.append(patch)
         return torch.stack(out).clamp_(0, 1)
+
+
+def crop_pair(pair: dict, top: int, left: int, crop: int, size: int, flip: bool
+              ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One square window of a clip's frame pair (:mod:`sketchbook.pairs`), as a training crop.
+
+    ``pair``: tensors ``a``, ``b`` (3, H, W) uint8, ``flow`` (2, H, W) float px pulling ``a`` onto
+    ``b``'s grid, ``mask`` (1, H, W) float. Both frames are cut at the same window
+    (``crop`` px at ``top``, ``left``) and resized to ``size`` as :meth:`CropSampler.sample`
+    resizes; the flow is resized with them and its vectors scaled by ``size / crop``, so that
+    ``warp(a', flow') ~ b'`` still; mirrored (``flip``), the field is mirrored and its dx negated.
+    The mask keeps the pixels whose every source pixel was valid and whose flow stays inside the
+    window (the crop's edge is a border as the frame's is).
+    Returns ``(a, b, flow, mask)``: (3, S, S) float in [0, 1] twice, (S, S, 2), (S, S) bool.
+    """
+    win = (slice(None), slice(top, top + crop), slice(left, left + crop))
+
+    def resize(t: torch.Tensor) -> torch.Tensor:
+        return F.interpolate(t[win][None].float(), size=(size, size), mode="bilinear", antialias=True,
+                             align_corners=False)[0]
+
+    a, b = resize(pair["a"]) / 255.0, resize(pair["b"]) / 255.0
+    flow = resize(pair["flow"]) * (size / crop)
+    valid = resize(pair["mask"])[0] >= 1.0 - 1e-4
+    if flip:
+        a, b, flow, valid = a.flip(-1), b.flip(-1), flow.flip(-1), valid.flip(-1)
+        flow = torch.stack([-flow[0], flow[1]])
+    flow = flow.permute(1, 2, 0).contiguous()
+    return a.clamp_(0, 1), b.clamp_(0, 1), flow, valid & inside(flow[None])[0]
+
+
+class ClipPairSampler:
+    """Seeded random square crops of clip frame pairs, each pair's two frames at the same window.
+
+    The windows are drawn as :class:`CropSampler` draws its crops (a random pair, a random scale of
+    0.4 to 1 of its shorter side, a random place, mirrored half the time), from the generator
+    given (the training's sampler's: one random stream, saved in its checkpoints)."""
+
+    def __init__(self, pairs: Sequence[dict], size: int, gen: torch.Generator) -> None:
+        if not pairs:
+            raise ConfigError("no clip frame pairs to train on")
+        self.pairs = [{"a": torch.from_numpy(p["a"]).permute(2, 0, 1).contiguous(),
+                       "b": torch.from_numpy(p["b"]).permute(2, 0, 1).contiguous(),
+                       "flow": torch.from_numpy(p["flow"]).permute(2, 0, 1).float().contiguous(),
+                       "mask": torch.from_numpy(p["mask"])[None].float()} for p in pairs]
+        self.size = size
+        self.gen = gen
+
+    def _rand(self) -> float:
+        return float(torch.rand((), generator=self.gen))
+
+    def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``n`` cropped pairs: (a (n, 3, S, S), b (n, 3, S, S), flow (n, S, S, 2), mask (n, S, S))."""
+        out = []
+        for _ in range(n):
+            pair = self.pairs[int(torch.randint(len(self.pairs), (), generator=self.gen))]
+            h, w = pair["a"].shape[-2:]
+            side = min(h, w)
+            crop = max(8, int(side * (0.4 + 0.6 * self._rand())))
+            top = int((h - crop) * self._rand())
+            left = int((w - crop) * self._rand())
+            out.append(crop_pair(pair, top, left, crop, self.size, self._rand() < 0.5))
+        a, b, flow, mask = (torch.stack(t) for t in zip(*out))
+        return a, b, flow, mask
+
+    def batch(self, sample: Callable[[int], torch.Tensor], batch_size: int
+              ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
+        """A training batch as :func:`sketchbook.temporal.sample_pairs` makes one, of clip pairs:
+        ``(x, k, flow, mask)`` with ``x[:k]`` the first frames and ``x[-k:]`` the second
+        (``k = batch_size // 2``); an odd batch's middle crop comes from ``sample`` (the photos)."""
+        k = batch_size // 2
+        if k < 1:
+            raise ValueError("frame pairs need a batch of at least 2 crops")
+        a, b, flow, mask = self.sample(k)
+        middle = [sample(batch_size - 2 * k)] if batch_size > 2 * k else []
+        return torch.cat([a, *middle, b]), k, flow, mask
+
+
+#: With clip frame pairs, every CLIP_PAIR_EVERY-th step (the first, and every other after it)
+#: takes its pairs from the clips; the other steps take known-flow pairs of the photos.
+CLIP_PAIR_EVERY = 2
+
+
+def clip_pair_step(step: int) -> bool:
+    """Whether training step ``step`` (from 1) takes its pairs from the clips (when there are some)."""
+    return (step - 1) % CLIP_PAIR_EVERY == 0
 
 
 @dataclass
@@ -214,8 +304,14 @@ def train(
     checkpoint_every: int = 0,
     checkpoint_seconds: float = 30.0,
     on_step: Optional[Callable[[int, TransformerNet], None]] = None,
+    pairs: Sequence[Path] = (),
 ) -> TrainResult:
     """Train one model; write its weights and a loss-per-step CSV.
+
+    ``pairs``: the content clips' frame pair files (:mod:`sketchbook.pairs`); with a
+    ``temporal_weight``, every other step (:func:`clip_pair_step`) takes its pairs from them
+    (:class:`ClipPairSampler`) and the others known-flow pairs of the photos. Without a
+    ``temporal_weight`` they are not read.
 
     With ``checkpoint``, the model, optimizer, sampler state and losses so far are saved there
     every ``checkpoint_every`` steps (or every ``checkpoint_seconds``); a run that finds a
@@ -228,6 +324,9 @@ def train(
     style = resize_short_side(load_rgb(style_path, "sketch"), s.style_size).to(device)
     contents = [load_rgb(p, "content image") for p in content_paths]
     sampler = CropSampler(contents, s.image_size, s.seed)
+    clip_pairs = None
+    if s.temporal_weight and pairs:
+        clip_pairs = ClipPairSampler([load_pair(p) for p in pairs], s.image_size, sampler.gen)
     model = TransformerNet(s.width, s.n_residual).to(device).train()
     loss_fn = StyleLoss(lossnet, style, s)
     opt = torch.optim.Adam(model.parameters(), lr=s.learning_rate)
@@ -247,17 +346,20 @@ def train(
     last_ckpt = time.perf_counter()
     last: Optional[Losses] = None
     for step in range(start + 1, s.iterations + 1):
-        pairs = None
+        step_pairs = None
         if s.temporal_weight:
-            # The same number of crops (and forward passes) as without: half are moved copies.
-            x, k, flow, mask = sample_pairs(sampler.sample, s.batch_size, s.image_size, sampler.gen)
-            x, pairs = x.to(device), (k, flow, mask)
+            # The same number of crops (and forward passes) as without: half are second frames.
+            if clip_pairs is not None and clip_pair_step(step):
+                x, k, flow, mask = clip_pairs.batch(sampler.sample, s.batch_size)
+            else:  # known-flow pairs: moved copies
+                x, k, flow, mask = sample_pairs(sampler.sample, s.batch_size, s.image_size, sampler.gen)
+            x, step_pairs = x.to(device), (k, flow, mask)
         else:
             x = sampler.sample(s.batch_size).to(device)
         opt.zero_grad(set_to_none=True)
         with autocast(precision, device):
             y = model(x)
-        total, last = loss_fn(y.float(), x, precision, pairs)
+        total, last = loss_fn(y.float(), x, precision, step_pairs)
         if not torch.isfinite(total):
             raise FloatingPointError(f"loss became {float(total)} at step {step}; lower learning_rate")
         scaler.scale(total).backward()

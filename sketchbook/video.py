@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Optional, Sequence
 
 import ffmpeg
+import numpy as np
 
 from .atomic import atomic_dir, atomic_file
 from .errors import InputFileError, VideoError
@@ -391,6 +392,30 @@ def join(
         _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"joining {out}")
 
 
+def _sample_plan(p: Probe, n_train: int, n_held: int) -> list[tuple[float, str]]:
+    """The times (s) and file names of a clip's content frames: ``total`` evenly spaced samples,
+    every k-th of them held out (``held_NNN``), the others ``train_NNN``."""
+    total = n_train + n_held
+    held = {min(total - 1, int((j + 0.5) * total / n_held)) for j in range(n_held)} if n_held else set()
+    plan = []
+    n_t = n_h = 0
+    for i in range(total):
+        t = (i + 0.5) * p.duration / total
+        if i in held:
+            n_h += 1
+            plan.append((t, f"held_{n_h:03d}"))
+        else:
+            n_t += 1
+            plan.append((t, f"train_{n_t:03d}"))
+    return plan
+
+
+def _sample_size(p: Probe, short_side: int) -> tuple[int, int]:
+    """A sampled frame's (width, height): the clip as a player shows it, shorter side ``short_side``."""
+    s = short_side / min(p.width, p.height)
+    return max(2, round(p.width * s)), max(2, round(p.height * s))
+
+
 def sample_frames(
     clip: Path | str,
     out_dir: Path | str,
@@ -405,24 +430,13 @@ def sample_frames(
     """
     clip, out_dir = Path(clip), Path(out_dir)
     p = probe(clip)
-    total = n_train + n_held
     if p.duration <= 0:
         raise InputFileError(f"clip {clip}: duration unknown; cannot sample content frames")
-    held = {min(total - 1, int((j + 0.5) * total / n_held)) for j in range(n_held)} if n_held else set()
-    w, h = p.width, p.height
-    s = short_side / min(w, h)
-    size = (max(2, round(w * s)), max(2, round(h * s)))
+    size = _sample_size(p, short_side)
     written = []
-    n_t = n_h = 0
     with atomic_dir(out_dir) as tmp:
-        for i in range(total):
-            t = (i + 0.5) * p.duration / total
-            if i in held:
-                n_h += 1
-                name = f"held_{n_h:03d}.jpg"
-            else:
-                n_t += 1
-                name = f"train_{n_t:03d}.jpg"
+        for t, stem in _sample_plan(p, n_train, n_held):
+            name = f"{stem}.jpg"
             v = ffmpeg.input(_input(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
             if Fraction(p.sar) != 1:
                 v = v.filter("setsar", 1)
@@ -434,3 +448,56 @@ def sample_frames(
                     "content.clips or use a whole copy")
             written.append(out_dir / name)
     return written
+
+
+def _decode_frames(clip: Path, t: float, n: int, p: Probe, size: tuple[int, int]) -> list[np.ndarray]:
+    """Up to ``n`` consecutive frames (uint8 (H, W, 3) RGB arrays) from ``t`` s on, at the clip's own
+    rate, scaled to ``size`` as :func:`sample_frames` scales them."""
+    v = ffmpeg.input(_input(clip), ss=f"{t:.4f}").video.filter("scale", *size, flags="area")
+    if Fraction(p.sar) != 1:
+        v = v.filter("setsar", 1)
+    # Passthrough: the decoded frames as they come (a variable-rate clip gets no duplicates).
+    out = ffmpeg.output(v, "pipe:", format="rawvideo", pix_fmt="rgb24", vframes=n, fps_mode="passthrough")
+    try:
+        raw, _ = out.global_args("-hide_banner", "-nostdin", "-loglevel", "error").run(
+            capture_stdout=True, capture_stderr=True)
+    except ffmpeg.Error as exc:
+        raise VideoError(f"sampling frame pairs of {clip}: ffmpeg failed ({_stderr(exc)})") from exc
+    w, h = size
+    got = len(raw) // (w * h * 3)
+    frames = np.frombuffer(raw[: got * w * h * 3], np.uint8).reshape(got, h, w, 3)
+    return [f.copy() for f in frames]
+
+
+def sample_frame_pairs(
+    clip: Path | str,
+    n_train: int,
+    n_held: int,
+    short_side: int = 256,
+    gap: int = 1,
+) -> list[tuple[float, np.ndarray, np.ndarray]]:
+    """Pairs of nearby frames of a clip for the temporal term: ``(t, a, b)`` for each training frame
+    :func:`sample_frames` takes (the same times and size; the held-out times are left out), ``a``
+    the frame at ``t`` and ``b`` the one ``gap`` frames later at the clip's own rate (uint8
+    (H, W, 3) RGB). Where the clip ends before ``b``, the pair starts ``gap`` frames earlier.
+    """
+    clip = Path(clip)
+    p = probe(clip)
+    if p.duration <= 0:
+        raise InputFileError(f"clip {clip}: duration unknown; cannot sample frame pairs")
+    size = _sample_size(p, short_side)
+    step = float(1 / Fraction(p.fps))  # probe() has found the rate
+    pairs = []
+    for t, stem in _sample_plan(p, n_train, n_held):
+        if not stem.startswith("train_"):
+            continue
+        frames = _decode_frames(clip, t, gap + 1, p, size)
+        if len(frames) < gap + 1:  # the last sample is too near the end: start earlier
+            t = max(0.0, t - (gap + 1) * step)
+            frames = _decode_frames(clip, t, gap + 1, p, size)
+        if len(frames) < gap + 1:
+            raise InputFileError(
+                f"clip {clip}: fewer than {gap + 1} frames decode at {t:.2f} s of the {p.duration:.2f} s its "
+                "header says (damaged, cut off or a single frame): no frame pairs; take it out of content.clips")
+        pairs.append((t, frames[0], frames[gap]))
+    return pairs

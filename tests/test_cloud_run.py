@@ -136,6 +136,7 @@ def test_workflow_finishes_in_pods(cloud_run, storage_emulators):
     # Folders a job uploaded (frames, frames sampled for training) were seen by the next job.
     assert any(k.startswith(f"{PREFIX}/results/frames/ntsc/") for k in keys)
     assert any(k.startswith(f"{PREFIX}/results/content/ntsc/train_") for k in keys)
+    assert any(k.startswith(f"{PREFIX}/results/pairs/ntsc/pair_") for k in keys)  # weird's clip pairs
     film = cloud_run[0] / "film.mp4"
     s3_client(storage_emulators["s3"]).download_file(BUCKET, f"{PREFIX}/results/film.mp4", str(film))
     probe = json.loads(subprocess.run(["ffprobe", "-v", "error", "-show_streams", "-of", "json", str(film)],

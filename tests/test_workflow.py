@@ -7,6 +7,7 @@ import os
 import time
 from fractions import Fraction
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -129,15 +130,41 @@ def test_models_and_scores(run):
             assert card["settings"]["seed"] == (1 if v == "good" else 2)
             assert card["loss_network"]["convention"] in ("caffe", "random")
             assert set(card["final_losses"]) == {"content", "style", "tv", "tone", "temporal", "total"}
-            # The weird variant trains with the temporal term (its known-flow pairs).
+            # The weird variant trains with the temporal term (known-flow pairs and, on steps 1
+            # and 3, the content clip's frame pairs); good neither samples nor reads pairs.
             assert card["settings"]["temporal_weight"] == (10.0 if v == "weird" else 0.0)
             assert ((losses["temporal"] > 0) if v == "weird" else (losses["temporal"] == 0)).all()
+            assert card["clip_pairs"] == ([f"results/pairs/quiet/pair_00{i}.npz" for i in (1, 2)]
+                                          if v == "weird" else [])
+            assert ("2 clip frame pair(s)" in (workdir / f"logs/train_model/{s}/{v}.log").read_text()) == (v == "weird")
             assert set(card["hand"]["by_group"]) == {"orientation", "density", "coherence"}
             assert card["hand"]["distance"] > 0
             assert 0 < card["stability"]["known_motion_warping_error"] < 1
             with Image.open(workdir / f"results/models/{s}/{v}.curve.png") as im:
                 assert im.size[0] > 300
             assert not (workdir / f"results/models/{s}/{v}.ckpt").exists()
+
+
+def test_clip_frame_pairs(run):
+    """The content clip's frame pairs: at its training frames' times and size, with the flow that
+    pulls each first frame onto the second; only for the content clip."""
+    from sketchbook.flow import warp
+
+    workdir, cfg = run
+    assert sorted(p.name for p in (workdir / "results/pairs").iterdir()) == ["quiet"]
+    files = sorted((workdir / "results/pairs/quiet").glob("pair_*"))
+    assert [p.name for p in files] == ["pair_001.npz", "pair_002.npz"]  # clip_frames: 2
+    content = sorted((workdir / "results/content/quiet").glob("train_*.jpg"))
+    with Image.open(content[0]) as im:
+        size = im.size
+    for f in files:
+        with np.load(f) as z:
+            a, b, flow, mask = z["a"], z["b"], z["flow"], z["mask"]
+        assert a.shape == b.shape == (size[1], size[0], 3) == (32, 48, 3)
+        assert flow.shape == (32, 48, 2) and mask.dtype == bool and mask.mean() > 0.5
+        fa, fb = a.astype(np.float32) / 255, b.astype(np.float32) / 255
+        assert np.abs(warp(fa, flow) - fb).mean(-1)[mask].mean() <= np.abs(fa - fb).mean(-1)[mask].mean() + 1e-3
+    assert (workdir / "logs/sample_pairs/quiet.log").exists()
 
 
 def test_variants_side_by_side(run):
@@ -182,7 +209,7 @@ def test_adding_a_clip_trains_nothing(run, assets):
     out = r.stdout + r.stderr
     for rule in ["extract_frames", "plan_frames", "stylize_frames", "encode_clip", "join_film"]:
         assert rule in out
-    for rule in ["train_model", "sample_content", "score_models", "fetch_loss_network"]:
+    for rule in ["train_model", "sample_content", "sample_pairs", "score_models", "fetch_loss_network"]:
         assert rule not in out
 
 
