@@ -32,15 +32,21 @@ def _cv2():
     return cv2
 
 
-def gray_u8(img: np.ndarray) -> np.ndarray:
-    """(H, W) uint8 luminance (Rec. 601) of a float [0, 1] image, (H, W) or (H, W, C)."""
+def luminance(img: np.ndarray) -> np.ndarray:
+    """(H, W) float32 Rec. 601 luminance of a float [0, 1] image, (H, W), (H, W, 1) or (H, W, C>=3)."""
     a = np.asarray(img, dtype=np.float32)
     if a.ndim == 3:
         if a.shape[2] == 1:
-            a = a[..., 0]
-        else:
-            a = a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114
-    return np.clip(a * 255.0 + 0.5, 0, 255).astype(np.uint8)
+            return a[..., 0]
+        return a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114
+    if a.ndim != 2:
+        raise ValueError(f"expected an (H, W) or (H, W, C) image, not shape {a.shape}")
+    return a
+
+
+def gray_u8(img: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 luminance (Rec. 601) of a float [0, 1] image, (H, W) or (H, W, C)."""
+    return np.clip(luminance(img) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 class FlowEstimator:
@@ -57,7 +63,10 @@ class FlowEstimator:
 
     def __call__(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Backward flow (H, W, 2) float32 [dx, dy] that pulls ``b`` onto ``a`` (see the module doc)."""
-        ga, gb = gray_u8(a), gray_u8(b)
+        return self.gray(gray_u8(a), gray_u8(b))
+
+    def gray(self, ga: np.ndarray, gb: np.ndarray) -> np.ndarray:
+        """:meth:`__call__` on frames already made 8-bit luminance (:func:`gray_u8`)."""
         if ga.shape != gb.shape:
             raise ValueError(f"frames differ in size: {ga.shape} and {gb.shape}")
         return self.dis.calc(ga, gb, None)
@@ -117,6 +126,7 @@ def flow_and_mask(a: np.ndarray, b: np.ndarray, estimator: Optional[FlowEstimato
                   ) -> tuple[np.ndarray, np.ndarray]:
     """(flow pulling ``b`` onto ``a``, valid mask on ``a``'s grid), from both directions' flow."""
     est = estimator or FlowEstimator()
-    f_ab = est(a, b)
-    f_ba = est(b, a)
+    ga, gb = gray_u8(a), gray_u8(b)  # once each, for both directions
+    f_ab = est.gray(ga, gb)
+    f_ba = est.gray(gb, ga)
     return f_ab, consistent(f_ab, f_ba)

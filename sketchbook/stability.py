@@ -25,8 +25,8 @@ luminance), both *lower is steadier*:
   there is nothing to compare with: look at ``output_change`` then.
 
 Flow is DIS (:mod:`sketchbook.flow`), both directions per pair: about 30 ms a pair of 320x240
-frames on one slow core (the two flows 13 ms, the forward-backward check 8, reading the
-two PNGs of a frame 9), 3 s for a 100-frame clip. Needs numpy, Pillow and OpenCV, no torch.
+frames on one slow core (the two flows 13 ms, the forward-backward check 3, reading the
+two PNGs of a frame 9), under 3 s for a 100-frame clip. Needs numpy, Pillow and OpenCV, no torch.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import numpy as np
 from PIL import Image
 
 from . import flow
+from .flow import luminance
 from .errors import InputFileError
 
 #: Mean source change per pixel below which a clip counts as still (the flicker ratio is None):
@@ -53,18 +54,6 @@ MIN_FLOW_SIDE = 12
 
 #: Digits kept in the JSON and the table.
 DIGITS = 6
-
-
-def luminance(img: np.ndarray) -> np.ndarray:
-    """(H, W) float32 Rec. 601 luminance of a float [0, 1] image, (H, W), (H, W, 1) or (H, W, C>=3)."""
-    a = np.asarray(img, dtype=np.float32)
-    if a.ndim == 3:
-        if a.shape[2] == 1:
-            return a[..., 0]
-        return a[..., 0] * 0.299 + a[..., 1] * 0.587 + a[..., 2] * 0.114
-    if a.ndim != 2:
-        raise ValueError(f"expected an (H, W) or (H, W, C) image, not shape {a.shape}")
-    return a
 
 
 def read_luminance(path: Path | str) -> np.ndarray:
