@@ -1,7 +1,8 @@
 # The two commands: `make demo` (render the embedded demo) and `make test` (the test suite).
 # Both set everything up on a fresh machine first (tools/setup.sh). `make test-quick`: the unit
 # tests only (about 2 minutes on 2 cores), without the `integration`, `workflow` and `slow` tests
-# (markers in pyproject.toml); CI runs `make test`, all of them.
+# (markers in pyproject.toml); CI runs `make test`, all of them. `make report`: after `make demo`,
+# one page to look at the run (results/report.html, Snakemake's report; see below).
 VENV ?= .venv
 BIN := $(VENV)/bin
 # glibc's malloc returning large blocks to the OS slows torch 1.4-2.5x on some machines. The
@@ -9,7 +10,7 @@ BIN := $(VENV)/bin
 export MALLOC_MMAP_MAX_ = 0
 export MALLOC_TRIM_THRESHOLD_ = 100000000000
 
-.PHONY: setup demo test test-quick lint bench fidelity stability clean
+.PHONY: setup demo report test test-quick lint bench fidelity stability clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml tools/setup.sh
 	bash tools/setup.sh $(VENV)
@@ -22,6 +23,15 @@ setup: $(VENV)/.installed
 demo: setup
 	@$(BIN)/python -m sketchbook.locks
 	$(BIN)/snakemake --cores all
+
+# Snakemake's report of the run, one self-contained HTML file (no network needed to build or open it):
+# the film, each clip with a strip of its frames, the models compared (scores, every model side
+# by side), their loss curves and cards, the stability table, and the audition's outputs where it
+# ran (results/audition/sheet.png exists: its target is then named beside the default one).
+# The run must be complete (`make demo`); the report runs no job. Captions: report/*.rst.
+REPORT_TARGETS = $(if $(wildcard results/audition/sheet.png),all audition)
+report: setup
+	$(BIN)/snakemake --report results/report.html --report-stylesheet report/stylesheet.css $(REPORT_TARGETS)
 
 test: setup
 	$(BIN)/python -m pytest

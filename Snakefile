@@ -12,11 +12,16 @@ if not workflow.overwrite_configfiles:
     configfile: "config.yaml"
 
 
+# The report's front page (snakemake --report; captions and categories on the outputs in rules/).
+report: "report/workflow.rst"
+
+
 include: "rules/common.smk"
 include: "rules/models.smk"
 include: "rules/video.smk"
 include: "rules/render.smk"
 include: "rules/stability.smk"
+include: "rules/report.smk"
 
 
 rule all:

@@ -59,6 +59,7 @@ def all_targets():
         "results/film.mp4",
         *expand("results/stability/{clip}.json", clip=CLIPS),
         "results/stability.csv",
+        *expand("results/strips/{clip}.jpg", clip=CLIPS),
     ]
 
 

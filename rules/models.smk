@@ -82,8 +82,20 @@ rule train_model:
     output:
         model="results/models/{sketch}/{variant}.pt",
         losses="results/models/{sketch}/{variant}.losses.csv",
-        curve="results/models/{sketch}/{variant}.curve.png",
-        card="results/models/{sketch}/{variant}.card.json",
+        curve=report(
+            "results/models/{sketch}/{variant}.curve.png",
+            caption="../report/curve.rst",
+            category="Models",
+            subcategory="Loss curves",
+            labels={"model": "{sketch}/{variant}"},
+        ),
+        card=report(
+            "results/models/{sketch}/{variant}.card.json",
+            caption="../report/card.rst",
+            category="Models",
+            subcategory="Cards",
+            labels={"model": "{sketch}/{variant}"},
+        ),
     log:
         "logs/train_model/{sketch}/{variant}.log",
     benchmark:
@@ -111,7 +123,13 @@ rule score_models:
         weights="resources/loss_network/vgg16.pt",
         info="resources/loss_network/vgg16.json",
     output:
-        "results/models/scores.csv",
+        report(
+            "results/models/scores.csv",
+            caption="../report/scores.rst",
+            category="Models",
+            subcategory="Compared",
+            labels={"view": "scores (table)"},
+        ),
     log:
         "logs/score_models/scores.log",
     benchmark:
@@ -141,7 +159,13 @@ rule preview_variants:
         content_dirs=CONTENT_DIRS,
         frames=expand("results/frames/{clip}", clip=CLIPS),
     output:
-        "results/previews/variants.png",
+        report(
+            "results/previews/variants.png",
+            caption="../report/variants.rst",
+            category="Models",
+            subcategory="Compared",
+            labels={"view": "every model on sample frames"},
+        ),
     log:
         "logs/preview_variants/variants.log",
     benchmark:

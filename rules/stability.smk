@@ -23,7 +23,12 @@ rule tabulate_stability:
     input:
         measured=expand("results/stability/{clip}.json", clip=CLIPS),
     output:
-        "results/stability.csv",
+        report(
+            "results/stability.csv",
+            caption="../report/stability.rst",
+            category="Stability",
+            labels={"view": "stability (table)"},
+        ),
     log:
         "logs/tabulate_stability/stability.log",
     benchmark:

@@ -29,7 +29,13 @@ rule encode_clip:
         meta="results/frames/{clip}.json",
         audio="results/audio/{clip}.wav",
     output:
-        "results/clips/{clip}.mp4",
+        report(
+            "results/clips/{clip}.mp4",
+            caption="../report/clip.rst",
+            category="Clips",
+            subcategory="{clip}",
+            labels={"view": "video (mp4)"},
+        ),
     log:
         "logs/encode_clip/{clip}.log",
     benchmark:
@@ -48,7 +54,12 @@ rule join_film:
         metas=expand("results/frames/{clip}.json", clip=CLIPS),
         audios=expand("results/audio/{clip}.wav", clip=CLIPS),
     output:
-        "results/film.mp4",
+        report(
+            "results/film.mp4",
+            caption="../report/film.rst",
+            category="Film",
+            labels={"view": "film (mp4)"},
+        ),
     log:
         "logs/join_film/film.log",
     benchmark:

@@ -21,4 +21,5 @@ CODE_VERSIONS = {
     "join_film": "1",
     "measure_stability": "1",
     "tabulate_stability": "1",
+    "clip_strip": "1",
 }
