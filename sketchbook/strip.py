@@ -16,9 +16,10 @@ from .errors import InputFileError
 #: Frames shown per strip, and the longer side of each, px.
 STRIP_FRAMES = 5
 STRIP_CELL = 240
-_LABEL_W = 70
-_GAP = 4
-_CAPTION_H = 16
+#: The row labels' column and the gap between frames, px.
+LABEL_W = 80
+GAP = 4
+_FONT_SIZE = 14
 
 
 def pick_frames(n_frames: int, n: int = STRIP_FRAMES) -> list[int]:
@@ -66,18 +67,18 @@ def clip_strip(
     w = max(im.width for row in rows for im in row)
     h = max(im.height for row in rows for im in row)
     sheet = Image.new(
-        "RGB", (_LABEL_W + len(picks) * (w + _GAP), 2 * (h + _GAP) + _CAPTION_H + _GAP), "white"
+        "RGB", (LABEL_W + len(picks) * (w + GAP), 2 * (h + GAP) + _FONT_SIZE + 2 * GAP), "white"
     )
     draw = ImageDraw.Draw(sheet)
-    font = ImageFont.load_default()
+    font = ImageFont.load_default(size=_FONT_SIZE)
     for r, (label, row) in enumerate(zip(("source", "stylized"), rows)):
-        y = r * (h + _GAP)
-        draw.text((6, y + h // 2 - 6), label, fill="black", font=font)
+        y = r * (h + GAP)
+        draw.text((6, y + h // 2 - _FONT_SIZE // 2), label, fill="black", font=font)
         for c, im in enumerate(row):
-            sheet.paste(im, (_LABEL_W + c * (w + _GAP), y))
-    y = 2 * (h + _GAP)
+            sheet.paste(im, (LABEL_W + c * (w + GAP), y))
+    y = 2 * (h + GAP)
     for c, i in enumerate(picks):
-        draw.text((_LABEL_W + c * (w + _GAP) + 2, y), _time_label(i, fps), fill="black", font=font)
+        draw.text((LABEL_W + c * (w + GAP) + 2, y), _time_label(i, fps), fill="black", font=font)
     with atomic_file(out, ".tmp.jpg") as tmp:
         sheet.save(tmp, quality=85)
     return [names[i] for i in picks]

@@ -36,7 +36,7 @@ pytestmark = pytest.mark.integration
 PREFIX = "cloud-run"
 REQUIREMENTS_TEXT = (REPO / "requirements.txt").read_text()
 # The workflow's own files: what a user's clone holds in git (the assets are not in it).
-WORKFLOW = ["Snakefile", "rules", "scripts", "sketchbook", "envs", "profiles", "pyproject.toml"]
+WORKFLOW = ["Snakefile", "rules", "report", "scripts", "sketchbook", "envs", "profiles", "pyproject.toml"]
 
 
 def small_config(assets: Path) -> dict:

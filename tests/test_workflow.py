@@ -17,7 +17,7 @@ from PIL import Image
 from sketchbook.images import read_frame
 from sketchbook.video import FramesMeta
 
-from helpers import snakemake, stream_info, tiny_config, write_config
+from helpers import REPO, snakemake, stream_info, tiny_config, write_config
 
 pytestmark = pytest.mark.workflow
 
@@ -175,6 +175,62 @@ def test_variants_side_by_side(run):
         assert w > 5 * 192 and h > 4 * 192
 
 
+def test_clip_strips(run):
+    """The default target draws each clip's strip: frames across it, source above, stylized below."""
+    workdir, _ = run
+    for clip in ["ntsc", "quiet", "odd"]:
+        with Image.open(workdir / f"results/strips/{clip}.jpg") as im:
+            meta = FramesMeta.read(workdir / f"results/frames/{clip}.json")
+            assert im.format == "JPEG"
+            assert im.height > 2 * min(meta.height, 240)  # two rows of frames and a caption line
+
+
+def test_report_holds_the_run(run):
+    """`snakemake --report` (make report) gathers the marked outputs into one HTML file, built offline,
+    opened offline: the film and clips embedded as they are, the scores table written out in HTML."""
+    import base64
+    import re
+
+    workdir, _ = run
+    html_path = workdir / "report.html"
+    snakemake(workdir, "--report", str(html_path), "--report-stylesheet", str(REPO / "report/stylesheet.css"))
+    html = html_path.read_text()
+
+    def script_var(name):
+        """A value the report's page holds as JSON in its own <script> (the results, the categories)."""
+        tag = name.replace("_", "-")
+        return json.loads(re.search(rf'<script id="{tag}">\s*var {name} = (.*?);\n\s*</script>', html, re.S).group(1))
+
+    results, categories = script_var("results"), script_var("categories")
+    assert set(categories) == {"Film", "Clips", "Models", "Stability"}
+    assert set(categories["Clips"]) == {"ntsc", "quiet", "odd"}
+    models = [f"results/models/{s}/{v}" for s in ["lines", "other"] for v in ["good", "weird"]]
+    assert set(results) == {
+        "results/film.mp4", "results/models/scores.csv", "results/previews/variants.png", "results/stability.csv",
+        *(f"results/{kind}/{c}.{ext}" for c in ["ntsc", "quiet", "odd"] for kind, ext in [("clips", "mp4"),
+                                                                                          ("strips", "jpg")]),
+        *(f"{m}.curve.png" for m in models), *(f"{m}.card.json" for m in models),
+    }
+    for path in ["results/film.mp4", "results/clips/odd.mp4", "results/strips/ntsc.jpg"]:
+        data = results[path]["data_uri"].split("base64,", 1)[1]
+        assert base64.b64decode(data) == (workdir / path).read_bytes(), path
+
+    # The scores table in the caption: every model's row, with its rank.
+    scores = pd.read_csv(workdir / "results/models/scores.csv")
+    caption = results["results/models/scores.csv"]["caption"]
+    assert "<table" in caption and "<th" in caption and "own_other" in caption
+    for _, row in scores.iterrows():
+        assert re.search(rf"<td>{row['sketch']}</td>\s*<td>{row['variant']}</td>\s*<td>{row['rank']}</td>", caption)
+    # Captions filled in from the config and the job: a clip's sketch, a model's card.
+    assert "<strong>lines</strong>" in results["results/clips/ntsc.mp4"]["caption"]
+    card = json.loads((workdir / "results/models/other/weird.card.json").read_text())
+    assert f"&quot;seed&quot;: {card['settings']['seed']}" in results["results/models/other/weird.card.json"]["caption"]
+    assert "warping_error" in results["results/stability.csv"]["caption"]
+    assert "Sketchbook learns" in script_var("workflow_desc")
+    # Nothing to fetch when it is opened: no script or stylesheet from elsewhere.
+    assert not re.search(r"<(script|link|img)[^>]+(src|href)=[\"']?(https?:)?//", html)
+
+
 def test_rerun_is_incremental(run):
     workdir, cfg = run
     r = snakemake(workdir, "-n")
@@ -194,7 +250,7 @@ def test_rerun_is_incremental(run):
     # Nothing else: no training, no other clip, no re-extraction.
     others = {c for c in changed if not c.startswith("results/stylized/ntsc/")}
     assert others == {"results/plans/ntsc.csv", "results/clips/ntsc.mp4", "results/film.mp4",
-                      "results/stability/ntsc.json", "results/stability.csv"}
+                      "results/stability/ntsc.json", "results/stability.csv", "results/strips/ntsc.jpg"}
     assert pd.read_csv(workdir / "results/stability.csv")["variants"][0] == "weird"
     assert set(pd.read_csv(workdir / "results/plans/ntsc.csv")["variant"]) == {"weird"}
 
