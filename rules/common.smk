@@ -60,6 +60,8 @@ def all_targets():
         *expand("results/stability/{clip}.json", clip=CLIPS),
         "results/stability.csv",
         *expand("results/strips/{clip}.jpg", clip=CLIPS),
+        *expand("results/players/clips/{clip}.html", clip=CLIPS),
+        "results/players/film.html",
     ]
 
 

@@ -22,4 +22,5 @@ CODE_VERSIONS = {
     "measure_stability": "1",
     "tabulate_stability": "1",
     "clip_strip": "1",
+    "player": "1",
 }

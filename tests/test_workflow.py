@@ -210,10 +210,17 @@ def test_report_holds_the_run(run):
         *(f"results/{kind}/{c}.{ext}" for c in ["ntsc", "quiet", "odd"] for kind, ext in [("clips", "mp4"),
                                                                                           ("strips", "jpg")]),
         *(f"{m}.curve.png" for m in models), *(f"{m}.card.json" for m in models),
+        "results/players/film.html", *(f"results/players/clips/{c}.html" for c in ["ntsc", "quiet", "odd"]),
     }
     for path in ["results/film.mp4", "results/clips/odd.mp4", "results/strips/ntsc.jpg"]:
         data = results[path]["data_uri"].split("base64,", 1)[1]
         assert base64.b64decode(data) == (workdir / path).read_bytes(), path
+    # The videos also play in place: a page holding the mp4 in an HTML5 player.
+    for page, mp4 in [("results/players/film.html", "results/film.mp4"),
+                      ("results/players/clips/odd.html", "results/clips/odd.mp4")]:
+        inner = base64.b64decode(results[page]["data_uri"].split("base64,", 1)[1]).decode()
+        video = re.search(r'<video[^>]*\ssrc="data:video/mp4;base64,([^"]+)"', inner).group(1)
+        assert base64.b64decode(video) == (workdir / mp4).read_bytes(), page
 
     # The scores table in the caption: every model's row, with its rank.
     scores = pd.read_csv(workdir / "results/models/scores.csv")
@@ -250,7 +257,8 @@ def test_rerun_is_incremental(run):
     # Nothing else: no training, no other clip, no re-extraction.
     others = {c for c in changed if not c.startswith("results/stylized/ntsc/")}
     assert others == {"results/plans/ntsc.csv", "results/clips/ntsc.mp4", "results/film.mp4",
-                      "results/stability/ntsc.json", "results/stability.csv", "results/strips/ntsc.jpg"}
+                      "results/stability/ntsc.json", "results/stability.csv", "results/strips/ntsc.jpg",
+                      "results/players/clips/ntsc.html", "results/players/film.html"}
     assert pd.read_csv(workdir / "results/stability.csv")["variants"][0] == "weird"
     assert set(pd.read_csv(workdir / "results/plans/ntsc.csv")["variant"]) == {"weird"}
 
