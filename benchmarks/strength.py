@@ -17,9 +17,9 @@ Network-feature interpolation (scaling the style network's residual blocks) is l
 strength 0 is not the footage (the decoder does not give back its input), and it would touch
 the network's fused CPU path.
 
-Then the cost: the network (``stylize_batch``) and ``soften`` on the same frames, alternated in
-one run, printed as a ratio (the frame's colour conversions included, as the stylize loop runs
-them).
+Then the cost: the network (``stylize_batch`` in the precision the workflow picks, ``auto``) and
+``soften`` on the same frame, alternated in one run, printed as a ratio (the footage's luminance
+included, as the stylize loop computes it).
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sketchbook.images import read_frame  # noqa: E402
+from sketchbook.precision import resolve_precision  # noqa: E402
 from sketchbook.report import contact_sheet  # noqa: E402
 from sketchbook.stylize import Stylizer, footage_target, load_model, soften, stylize_batch  # noqa: E402
 
@@ -73,16 +74,18 @@ def main(argv: list[str] | None = None) -> int:
     contact_sheet(rows, args.sheet, cell=256)
     print(f"sheet: {args.sheet}")
 
+    precision = resolve_precision("auto", cpu)
+    stylizer = Stylizer(load_model(args.model, cpu), cpu, precision)
     net = soft = 0.0
     for _ in range(args.repeats):  # alternated: the machine's load falls on both alike
         t = time.perf_counter()
-        drawn = stylize_batch(stylizer, frame, cpu, "fp32", "gray", True)[:, :1]
+        drawn = stylize_batch(stylizer, frame, cpu, precision, "gray", True)[:, :1]
         net += time.perf_counter() - t
         t = time.perf_counter()
         soften(drawn, footage_target(frame, "gray"), 0.5)
         soft += time.perf_counter() - t
     h, w = frame.shape[-2:]
-    print(f"{w}x{h}, {args.repeats} frames: network {net / args.repeats * 1e3:.1f} ms a frame, "
+    print(f"{w}x{h}, {precision}, {args.repeats} frames: network {net / args.repeats * 1e3:.1f} ms a frame, "
           f"soften {soft / args.repeats * 1e3:.2f} ms a frame: {soft / net:.1%} of the network's time")
     return 0
 

@@ -13,6 +13,10 @@ The output goes to a temporary folder renamed when every frame is written.
 runs in frame order with every model loaded, the optical flow between consecutive source frames
 computed ahead in the reader threads (it depends on the sources only), the blend on the final
 frame values before they are written. ``stabilize`` 0 runs exactly as before (variant by variant).
+
+``color`` (:data:`COLORS`, :func:`finish`) picks gray, the network's own colours, or the drawing's
+luminance in the footage's colours (:func:`footage_colors`; stabilized as gray, coloured after).
+``strength`` (:func:`soften`) applies last, on the frame as it would be written; 1 skips it.
 """
 
 from __future__ import annotations
