@@ -1251,14 +1251,16 @@ DEMO_CLIPS: tuple[tuple[str, str, float, str, tuple[int, int], str | None, tuple
 
 
 def make_demo(root: Path) -> None:
-    """Write the demo assets under ``root``: ``sketches/{hatch,scribble}.png``,
-    ``content/*.jpg`` and ``clips/{intro,coffee,cat}.mp4``."""
+    """Write the demo assets under ``root``: ``sketches/{hatch,scribble}.png`` (the film's),
+    ``sketches/watercolor.png`` (a colour sketch for the README), ``content/*.jpg`` and
+    ``clips/{intro,coffee,cat}.mp4``."""
     _skimage_data()  # missing scikit-image: say so before drawing anything
     root = Path(root)
     sk = root / "sketches"
     sk.mkdir(parents=True, exist_ok=True)
     for style in SKETCH_STYLES:
         draw_sketch(style, 384, seed=0).save(sk / f"{style}.png", optimize=True)
+    draw_watercolor(384, seed=0).save(sk / "watercolor.png", optimize=True)
     make_content_images(root / "content", 256)
     for fname, photo, seconds, fps, size, audio, start, end in DEMO_CLIPS:
         make_clip(root / "clips" / fname, load_photo(photo), seconds, fps, size, audio, start=start, end=end)
