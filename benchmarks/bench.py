@@ -146,7 +146,7 @@ def worker_ours(a: dict) -> dict:
         kw["band_mb"] = a["band_mb"]
     t0, c0 = time.perf_counter(), time.process_time()
     n = stylize_frames(plan, a["frames"], a["out"], {"v": a["model"]}, device, a["precision"],
-                       True, True, progress_file=open(os.devnull, "w"), **kw)
+                       "gray", True, progress_file=open(os.devnull, "w"), **kw)
     if device.type == "cuda":
         torch.cuda.synchronize()
     return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0, "frames": n,

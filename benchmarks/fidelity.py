@@ -146,7 +146,7 @@ def main() -> None:
             renders, dists, edge = {}, {}, {}
             for s in sketches:
                 stylizer = Stylizer(load_model(snaps[s][step][0], device), device, render_prec)
-                renders[s] = [stylize_batch(stylizer, to_uint8(x)[None], device, render_prec, True, True)[0]
+                renders[s] = [stylize_batch(stylizer, to_uint8(x)[None], device, render_prec, "gray", True)[0]
                               for _, x in frames]
                 rf = [r.float() / 255 for r in renders[s]]
                 dists[s] = fidelity.distances_to_sketches(rf, hands)

@@ -176,7 +176,7 @@ def main() -> None:
                 dest = out / "render" / opt / clip
                 t0 = time.perf_counter()
                 stylize_frames(plan, frames, dest if r == 0 else out / "render_tmp", o["models"], device, prec,
-                               grayscale=True, levels=True, stabilize=o["stabilize"], progress_file=devnull)
+                               color="gray", levels=True, stabilize=o["stabilize"], progress_file=devnull)
                 dt = time.perf_counter() - t0
                 seconds[opt, clip] = min(dt, seconds.get((opt, clip), dt))
             print(f"round {r + 1}: {opt} rendered", flush=True)

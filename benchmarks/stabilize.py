@@ -66,7 +66,7 @@ def main() -> None:
                 out = tmp / f"out_{name}_{r}"
                 t0 = time.perf_counter()
                 stylize_frames(plan, frames, out, models, torch.device("cpu"), args.precision,
-                               grayscale=True, levels=True, stabilize=s, progress_file=open("/dev/null", "w"))
+                               color="gray", levels=True, stabilize=s, progress_file=open("/dev/null", "w"))
                 times[name].append(time.perf_counter() - t0)
                 print(f"round {r + 1} {name:3s}: {times[name][-1]:6.2f} s ({n} frames)", flush=True)
         med = {k: statistics.median(v) for k, v in times.items()}

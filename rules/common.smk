@@ -1,6 +1,8 @@
 # Config validation, id constraints, target lists and named input functions.
 import re
 
+from snakemake.logging import logger
+
 from sketchbook import CODE_VERSIONS
 from sketchbook import config as sbconfig
 from sketchbook.allocator import set_malloc_env
@@ -23,6 +25,9 @@ try:
     CFG = sbconfig.validate(config, check_files=workflow.is_main_process)
 except SketchbookError as exc:
     raise WorkflowError(f"invalid config: {exc}") from None
+if workflow.is_main_process:
+    for note in sbconfig.deprecation_notes(config):
+        logger.warning(note)
 
 SKETCHES = list(CFG["sketches"])
 VARIANTS = list(CFG["variants"])
@@ -122,8 +127,12 @@ def clip_variants(wildcards):
     return list(CFG["clips"][wildcards.clip]["variants"])
 
 
-def clip_grayscale(wildcards):
-    return sbconfig.render_settings(CFG, wildcards.clip)["grayscale"]
+def clip_color(wildcards):
+    return sbconfig.render_settings(CFG, wildcards.clip)["color"]
+
+
+def clip_strength(wildcards):
+    return float(sbconfig.render_settings(CFG, wildcards.clip)["strength"])
 
 
 def clip_levels(wildcards):

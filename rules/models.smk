@@ -144,7 +144,7 @@ rule score_models:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         settings=score_settings,
         held_out=CFG["content"]["held_out"],
-        grayscale=RENDER["grayscale"],
+        color=RENDER["color"],
         levels=RENDER["levels"],
         code_version=CODE_VERSIONS["score_models"],
     script:
@@ -179,7 +179,7 @@ rule preview_variants:
     params:
         models=[[s, v] for s in SKETCHES for v in VARIANTS],
         clips=CLIPS,
-        grayscale=RENDER["grayscale"],
+        color=RENDER["color"],
         levels=RENDER["levels"],
         held_out=CFG["content"]["held_out"],
         code_version=CODE_VERSIONS["preview_variants"],

@@ -37,9 +37,10 @@ rule stylize_frames:
         gpu=1,
     params:
         variants=clip_variants,
-        grayscale=clip_grayscale,
+        color=clip_color,
         levels=clip_levels,
         stabilize=clip_stabilize,
+        strength=clip_strength,
         code_version=CODE_VERSIONS["stylize_frames"],
     script:
         "../scripts/stylize_frames.py"

@@ -21,7 +21,7 @@ def main(smk):
     samples = [(p.stem, p) for p in held[:2]]
     samples += [(clip, sample_frame(d)) for clip, d in zip(smk.params.clips, smk.input.frames)]
     variants_sheet(samples, models, Path(smk.output[0]), pick_device(),
-                   grayscale=smk.params.grayscale, levels=smk.params.levels)
+                   color=smk.params.color, levels=smk.params.levels)
 
 
 run(main, snakemake)  # noqa: F821

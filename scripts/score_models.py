@@ -24,7 +24,7 @@ def main(smk):
     if not held_out:
         raise SketchbookError("no held-out images to score on: set content.held_out to 1 or more")
     df = score_models(models, sketches, settings, held_out, lossnet, device,
-                      grayscale=smk.params.grayscale, levels=smk.params.levels)
+                      color=smk.params.color, levels=smk.params.levels)
     with atomic_file(smk.output[0]) as tmp:
         df.to_csv(tmp, index=False, float_format="%.6g")
     print(df.to_string(index=False))

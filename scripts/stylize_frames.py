@@ -18,8 +18,8 @@ def main(smk):
                  smk.threads)
     models = dict(zip(smk.params.variants, smk.input.models))
     n = stylize_frames(read_plan(smk.input.plan), smk.input.frames, smk.output[0], models, device,
-                       precision, smk.params.grayscale, smk.params.levels,
-                       stabilize=smk.params.stabilize)
+                       precision, smk.params.color, smk.params.levels,
+                       stabilize=smk.params.stabilize, strength=smk.params.strength)
     logging.info("%d frames", n)
 
 

@@ -50,7 +50,7 @@ def main(smk):
     photos = [resize_short_side(load_rgb(p), 2 * settings.image_size) for p in content[:8]]
 
     def render(x):  # float in [0, 1] -> the film's grayscale picture, float in [0, 1]
-        return stylize_batch(stylizer, to_uint8(x), device, "fp32", True, True).float() / 255
+        return stylize_batch(stylizer, to_uint8(x), device, "fp32", "gray", True).float() / 255
 
     renders = [render(x[None])[0] for x in photos]
     write_card(smk.output.card, {

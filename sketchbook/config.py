@@ -21,8 +21,11 @@ from .content import IMAGE_SUFFIXES, list_images, split_held_out
 from .settings import TrainSettings
 
 #: Render defaults (a clip overrides any of them).
-RENDER_DEFAULTS: dict[str, Any] = {"grayscale": True, "levels": True, "max_side": 640, "seed": 0,
-                                   "on_damaged": "warn", "hold": 1, "stabilize": 0.3}
+RENDER_DEFAULTS: dict[str, Any] = {"color": "gray", "levels": True, "max_side": 640, "seed": 0,
+                                   "on_damaged": "warn", "hold": 1, "stabilize": 0.3, "strength": 1.0}
+
+#: The old ``grayscale`` flag (render key and per clip), read as ``color``.
+GRAYSCALE_COLORS = {True: "gray", False: "sketch"}
 
 #: The highest frame rate accepted (as the schema's bound on a number).
 MAX_FPS = 1000
@@ -101,6 +104,9 @@ def validate(config: dict, check_files: bool = True) -> dict:
             msg = f"{e.instance!r} is not valid here ({e.schema.get('description', 'see the schema')})"
         raise ConfigError(f"config key {_key(e.absolute_path)}: {msg}")
     _fill_defaults(cfg, sch, sch)
+    _grayscale_to_color(cfg["render"], "config key render")
+    for cid, clip in cfg["clips"].items():
+        _grayscale_to_color(clip, f"config key clips.{cid}")
     for name in list(cfg["variants"]):
         if cfg["variants"][name] is None:
             cfg["variants"][name] = {}
@@ -148,6 +154,28 @@ def validate(config: dict, check_files: bool = True) -> dict:
 
         check_files(cfg, train + held)
     return cfg
+
+
+def _grayscale_to_color(settings: dict, key: str) -> None:
+    """``grayscale`` (deprecated) -> ``color`` in place (on our own copy): true is gray, false
+    sketch; an error where both are given and disagree."""
+    if "grayscale" not in settings:
+        return
+    color = GRAYSCALE_COLORS[settings.pop("grayscale")]
+    if settings.get("color", color) != color:
+        raise ConfigError(f"{key}: grayscale ({'true' if color == 'gray' else 'false'}, that is color "
+                          f"{color}) and color ({settings['color']}) disagree; grayscale is deprecated: "
+                          "keep color only")
+    settings["color"] = color
+
+
+def deprecation_notes(config: dict) -> list[str]:
+    """One line per deprecated key in ``config`` (the parsed YAML), saying what replaces it."""
+    where = [("render", (config.get("render") or {}))]
+    where += [(f"clips.{cid}", clip or {}) for cid, clip in (config.get("clips") or {}).items()]
+    return [f"config key {key}.grayscale is deprecated: write color: "
+            f"{GRAYSCALE_COLORS.get(d['grayscale'], 'gray')} (gray, sketch or footage) instead"
+            for key, d in where if isinstance(d, dict) and "grayscale" in d]
 
 
 def _check_hold(hold: Any, key: str) -> None:

@@ -88,7 +88,7 @@ def variants_sheet(
     out_png: Path | str,
     device: torch.device,
     precision: str = "fp32",
-    grayscale: bool = True,
+    color: str = "gray",
     levels: bool = True,
     max_side: int = 256,
 ) -> None:
@@ -107,5 +107,5 @@ def variants_sheet(
     for caption, path in models:
         model = load_model(path, device)  # once per model
         for row, (_, im) in zip(grid, imgs):
-            row.append((caption, stylize_batch(model, im[None], device, precision, grayscale, levels)[0]))
+            row.append((caption, stylize_batch(model, im[None], device, precision, color, levels)[0]))
     contact_sheet([(name, row) for (name, _), row in zip(imgs, grid)], out_png)

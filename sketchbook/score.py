@@ -9,7 +9,7 @@ import pandas as pd
 import torch
 
 from . import fidelity
-from .images import load_rgb, luminance, resize_short_side
+from .images import load_rgb, luminance, resize_short_side, to_uint8
 from .lossnet import LossNetwork
 from .stylize import finish, load_model
 from .settings import TrainSettings
@@ -38,7 +38,7 @@ def score_models(
     lossnet: LossNetwork,
     device: torch.device,
     size: int = 256,
-    grayscale: bool = True,
+    color: str = "gray",
     levels: bool = True,
 ) -> pd.DataFrame:
     """Score each (sketch, variant) model on the held-out images.
@@ -51,7 +51,7 @@ def score_models(
     near 1.
 
     Fidelity (:mod:`sketchbook.fidelity`, descriptors no training loss uses), on the renders of
-    the same images as the film would show them (``grayscale``, ``levels``): ``hand_distance``
+    the same images as the film would show them (``color``, ``levels``): ``hand_distance``
     to the model's own sketch, ``own_other`` = that over the distance to the nearest other
     sketch (``nearest_other``; below 1: closer to its own; empty with a single sketch), and
     ``edge_corr``, the correlation of the render's blurred edges with the image's (structure kept).
@@ -78,7 +78,7 @@ def score_models(
             y = model(x).float()
             _, l = loss(y, x, "fp32")
             # The render as the film shows it, from the same forward pass.
-            renders.append(finish(y, grayscale, levels, model.levels)[0].float().div_(255))
+            renders.append(finish(y, color, levels, model.levels, to_uint8(x))[0].float().div_(255))
             acc["edge"] += fidelity.edge_correlation(im, renders[-1])
             lum = luminance(y).flatten()
             acc["content"] += l.content
@@ -88,7 +88,7 @@ def score_models(
             acc["paper"] += float(lum.sort().values[lum.numel() // 2:].mean())
         n = max(1, len(images))
         warp_error = known_motion_error(
-            lambda x: finish(model(x.to(device)).float(), grayscale, levels, model.levels).float().div_(255), images)
+            lambda x: finish(model(x.to(device)).float(), color, levels, model.levels, to_uint8(x)).float().div_(255), images)
         s = settings[(sketch, variant)]
         dists = fidelity.distances_to_sketches(renders, hands)
         ratio, nearest = fidelity.own_other(dists, sketch)

@@ -6,13 +6,17 @@ CPU has them, channels-last), one frame at a time (larger batches do not help a 
 rows on large frames so that memory stays bounded. On CUDA it runs the model itself,
 channels-last, under autocast, a batch at a time.
 Reading and writing PNGs overlaps the network on a small thread pool, with a bounded number of
-frames in flight; grayscale frames are written as 1-channel PNGs (a third of the encoding work).
+frames in flight; gray frames are written as 1-channel PNGs (a third of the encoding work).
 The output goes to a temporary folder renamed when every frame is written.
 
 ``stabilize`` > 0 (flow stabilization, :func:`stabilize_frame`) needs the frames in order: the clip
 runs in frame order with every model loaded, the optical flow between consecutive source frames
 computed ahead in the reader threads (it depends on the sources only), the blend on the final
 frame values before they are written. ``stabilize`` 0 runs exactly as before (variant by variant).
+
+``color`` (:data:`COLORS`, :func:`finish`) picks gray, the network's own colours, or the drawing's
+luminance in the footage's colours (:func:`footage_colors`; stabilized as gray, coloured after).
+``strength`` (:func:`soften`) applies last, on the frame as it would be written; 1 skips it.
 """
 
 from __future__ import annotations
@@ -105,29 +109,104 @@ class Stylizer:
             return self.model(x).float()
 
 
-def finish(y: torch.Tensor, grayscale: bool, levels: bool, model_levels: tuple[float, float]) -> torch.Tensor:
-    """Network output (float, [0, 1]) -> uint8 (N, 3, H, W), grayscale and levels applied."""
-    if not grayscale:
+#: The ``color`` settings: ``gray`` the drawing in black and white (the seed's look), ``sketch``
+#: the network's own colours, ``footage`` the drawing's luminance in the footage's colours.
+COLORS = ("gray", "sketch", "footage")
+
+
+def color_mode(color: str | bool) -> str:
+    """``color`` checked (one of :data:`COLORS`); ``True``/``False`` (the old ``grayscale``
+    flag) mean ``gray``/``sketch``."""
+    if isinstance(color, bool):
+        return "gray" if color else "sketch"
+    if color not in COLORS:
+        raise ValueError(f"color must be one of {', '.join(COLORS)}, got {color!r}")
+    return color
+
+
+def finish(y: torch.Tensor, color: str | bool, levels: bool, model_levels: tuple[float, float],
+           source: Optional[torch.Tensor] = None) -> torch.Tensor:
+    """Network output (float, [0, 1]) -> uint8 (N, 3, H, W) on the CPU, in ``color``.
+
+    ``gray`` and ``footage``: the luminance, with ``levels`` the model's ink and paper levels
+    stretched to black and white; ``footage`` then takes the ``source`` frames' colours
+    (:func:`footage_colors`, ``source`` uint8 (N, 3, H, W) needed). ``sketch``: the output as is.
+    """
+    color = color_mode(color)
+    if color == "sketch":
         return to_uint8(y).cpu()
     g = luminance(y)
     if levels:
         lo, hi = model_levels
         g = (g - lo) / (hi - lo)
     # One channel through the float ops, then the same byte repeated (to_gray would repeat first).
-    return to_uint8(g).expand_as(y).contiguous().cpu()
+    gray = to_uint8(g).expand_as(y).contiguous().cpu()
+    if color == "footage":
+        if source is None:
+            raise ValueError("color footage needs the source frames")
+        return footage_colors(gray, source)
+    return gray
+
+
+def footage_colors(drawn: torch.Tensor, source: torch.Tensor) -> torch.Tensor:
+    """The drawing's luminance in the footage's colours: uint8 (N, 3, H, W).
+
+    Luminance-only transfer (Gatys et al. 2016, "Preserving color in neural artistic style
+    transfer"): ``Y`` (Rec. 601, as :func:`~sketchbook.images.luminance`) from ``drawn`` (its
+    first channel: a gray drawing, uint8 (N, 1|3, H, W)), the chroma Cb, Cr from ``source`` (uint8
+    (N, 3, H, W)). With the same ``Y`` weights in both, keeping Cb and Cr is adding the same
+    ``Y_drawn - Y_source`` to each of the source's channels; values beyond [0, 255] (saturated
+    colours under white paper) are clipped.
+    """
+    src = source.cpu().float()
+    out = src + (drawn[:, :1].cpu().float() - luminance(src))
+    return out.round_().clamp_(0, 255).to(torch.uint8)
+
+
+def footage_target(source: torch.Tensor, color: str) -> torch.Tensor:
+    """What strength 0 shows: the source frames (uint8 (N, 3, H, W)), for ``gray`` their
+    luminance (uint8 (N, 1, H, W))."""
+    if color_mode(color) == "gray":
+        return to_uint8(luminance(source.cpu().float().div_(255)))
+    return source.cpu()
+
+
+def soften(drawn: torch.Tensor, footage: torch.Tensor, strength: float) -> torch.Tensor:
+    """``drawn`` at ``strength`` in [0, 1] over ``footage``: uint8, ``drawn``'s shape.
+
+    1 returns ``drawn`` itself, 0 ``footage``. In between, the drawing's ink goes onto the
+    footage and the footage then gives way to the paper: ``min(ink, base)`` (a darken blend),
+    with ``ink = lerp(255, drawn, min(1, 2 s))`` (the strokes, fading in on white) and ``base =
+    lerp(footage, 255, max(0, 2 s - 1))`` (the footage, fading out to white). Up to 0.5 the
+    footage stays whole and the strokes darken on it; from 0.5 the footage's tones lift until
+    only the drawing is left. A stroke is never lighter than the footage under it, so nothing is
+    ghosted: it reads as less of the drawing, not as a plain blend's double exposure (README:
+    Strength, docs/strength.png). ``drawn`` and ``footage``: uint8 (N, C, H, W) of the same
+    shape, C 1 or 3 (per channel in colour).
+    """
+    if strength >= 1:
+        return drawn
+    if strength <= 0:
+        return footage.clone()
+    a, b = min(1.0, 2.0 * strength), max(0.0, 2.0 * strength - 1.0)
+    ink = drawn.float().sub_(255).mul_(a).add_(255)
+    base = footage.float()
+    if b > 0:
+        base = base.mul_(1.0 - b).add_(255 * b)
+    return torch.minimum(ink, base).round_().to(torch.uint8)
 
 
 @torch.inference_mode()
 def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.device, precision: str,
-                  grayscale: bool, levels: bool = False, fast: bool = True) -> torch.Tensor:
-    """uint8 (N, 3, H, W) -> uint8 (N, 3, H, W).
+                  color: str | bool, levels: bool = False, fast: bool = True) -> torch.Tensor:
+    """uint8 (N, 3, H, W) -> uint8 (N, 3, H, W), in ``color`` (:func:`finish`).
 
-    ``levels`` (grayscale only): stretch the model's ink and paper levels to black and white.
+    ``levels`` (gray and footage): stretch the model's ink and paper levels to black and white.
     ``model`` may also be a :class:`Stylizer` (made once, reused for every batch).
     """
     st = model if isinstance(model, Stylizer) else Stylizer(model, device, precision, fast=fast)
     x = frames.to(st.device, non_blocking=True).float().div_(255)
-    return finish(st(x), grayscale, levels, st.levels)
+    return finish(st(x), color, levels, st.levels, frames)
 
 
 def stabilize_frame(current: np.ndarray, previous: Optional[np.ndarray], flow: Optional[np.ndarray],
@@ -200,7 +279,7 @@ def stylize_frames(
     models: Mapping[str, Path | str],
     device: torch.device,
     precision: str,
-    grayscale: bool,
+    color: str | bool,
     levels: bool = False,
     batch_size: int = 8,
     io_threads: int = 2,
@@ -208,12 +287,15 @@ def stylize_frames(
     fast: bool = True,
     band_mb: float = BAND_MB,
     stabilize: float = 0.0,
+    strength: float = 1.0,
 ) -> int:
     """Stylize every frame of ``plan`` with its variant's model; returns the frame count.
 
     At most about ``2 * batch_size`` frames are in memory (read ahead or waiting to be written),
-    whatever the clip's length. ``stabilize`` in [0, 1): the flow stabilization's strength
-    (:func:`stabilize_frame`; 0, the default, is off: the frames of before, byte for byte).
+    whatever the clip's length. ``color``: one of :data:`COLORS` (:func:`finish`). ``stabilize``
+    in [0, 1): the flow stabilization's strength (:func:`stabilize_frame`; 0, the default, is
+    off: the frames of before, byte for byte). ``strength`` in [0, 1]: how much of the drawing
+    (:func:`soften`), applied last, on the final frame; 1 (the default) is the drawing itself.
     """
     frames_dir, out_dir = Path(frames_dir), Path(out_dir)
     device = torch.device(device)
@@ -222,11 +304,18 @@ def stylize_frames(
         raise InputFileError(f"plan names variant(s) {', '.join(missing)} with no model given")
     if not 0.0 <= stabilize < 1.0:
         raise ValueError(f"stabilize must be in [0, 1), got {stabilize}")
+    if not 0.0 <= strength <= 1.0:
+        raise ValueError(f"strength must be in [0, 1], got {strength}")
+    color = color_mode(color)
+    gray = color == "gray"
+    if strength < 1:
+        log.info("strength %g: the drawing over the footage's %s", strength,
+                 "luminance" if gray else "colours")
     bar = tqdm(total=len(plan), desc=f"stylize {frames_dir.name}", unit="frame",
                file=progress_file or sys.stderr, mininterval=2.0, ascii=True)
     if stabilize > 0:
-        _stylize_in_order(plan, frames_dir, out_dir, models, device, precision, grayscale, levels,
-                          batch_size, io_threads, fast, band_mb, stabilize, bar)
+        _stylize_in_order(plan, frames_dir, out_dir, models, device, precision, color, levels,
+                          batch_size, io_threads, fast, band_mb, stabilize, strength, bar)
         bar.close()
         return len(plan)
     writes: deque[Future] = deque()
@@ -247,10 +336,13 @@ def stylize_frames(
                 frames = nxt.result()
                 if i + 1 < len(batches):
                     nxt = submit(read, batches[i + 1])  # read ahead while the network runs
-                out = stylize_batch(stylizer, frames, device, precision, grayscale, levels)
+                out = stylize_batch(stylizer, frames, device, precision, color, levels)
+                # Gray: one channel in the PNG (readers expand it back to RGB).
+                out = out[:, :1] if gray else out
+                if strength < 1:
+                    out = soften(out, footage_target(frames, color), strength)
                 for f, img in zip(batch, out):
-                    # Grayscale: one channel in the PNG (readers expand it back to RGB).
-                    writes.append(submit(write_frame, img[:1] if grayscale else img, tmp / f))
+                    writes.append(submit(write_frame, img, tmp / f))
                 while len(writes) > batch_size:  # bounded: never more than a batch waiting
                     writes.popleft().result()
                 bar.update(len(batch))
@@ -262,14 +354,18 @@ def stylize_frames(
 
 
 def _stylize_in_order(plan: pd.DataFrame, frames_dir: Path, out_dir: Path, models: Mapping[str, Path | str],
-                      device: torch.device, precision: str, grayscale: bool, levels: bool, batch_size: int,
-                      io_threads: int, fast: bool, band_mb: float, stabilize: float, bar) -> None:
+                      device: torch.device, precision: str, color: str, levels: bool, batch_size: int,
+                      io_threads: int, fast: bool, band_mb: float, stabilize: float, strength: float,
+                      bar) -> None:
     """:func:`stylize_frames` with the flow stabilization: frames in order, every model loaded.
 
     The reader threads read a batch and compute the source flow of each of its frames to the frame
     before (the first batch's first frame has none); the main thread runs the network, blends, and
-    hands the frames to the writers.
+    hands the frames to the writers. ``footage`` colour is stabilized as ``gray`` (the drawing's
+    luminance) and takes the footage's colours after; ``strength`` applies last.
     """
+    drawn_color = "gray" if color in ("gray", "footage") else color
+    one_channel = drawn_color == "gray"
     rows = plan.sort_values("frame", kind="stable")
     files, variants = list(rows["file"]), list(rows["variant"])
     stylizers = {}
@@ -301,14 +397,18 @@ def _stylize_in_order(plan: pd.DataFrame, frames_dir: Path, out_dir: Path, model
             out = torch.empty_like(frames)
             for variant in sorted(set(batch_variants)):
                 idx = [j for j, v in enumerate(batch_variants) if v == variant]
-                out[idx] = stylize_batch(stylizers[variant], frames[idx], device, precision, grayscale, levels)
+                out[idx] = stylize_batch(stylizers[variant], frames[idx], device, precision, drawn_color, levels)
             for j, f in enumerate(files[start:start + len(frames)]):
-                # Grayscale: the blend runs on one channel, and one channel goes into the PNG.
-                cur = out[j, 0].numpy() if grayscale else out[j].permute(1, 2, 0).numpy()
+                # Gray: the blend runs on one channel, and one channel goes into the PNG.
+                cur = out[j, 0].numpy() if one_channel else out[j].permute(1, 2, 0).numpy()
                 flow, valid = flows[j] if flows[j] is not None else (None, None)
                 previous = stabilize_frame(cur, previous, flow, valid, stabilize)
                 img = torch.from_numpy(np.clip(np.rint(previous), 0, 255).astype(np.uint8))
-                img = img.unsqueeze(0) if grayscale else img.permute(2, 0, 1)
+                img = img.unsqueeze(0) if one_channel else img.permute(2, 0, 1)
+                if color == "footage":
+                    img = footage_colors(img[None], frames[j:j + 1])[0]
+                if strength < 1:
+                    img = soften(img[None], footage_target(frames[j:j + 1], color), strength)[0]
                 writes.append(pool.submit(write_frame, img, tmp / f))
                 while len(writes) > batch_size:  # bounded: never more than a batch waiting
                     writes.popleft().result()

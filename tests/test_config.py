@@ -45,13 +45,42 @@ def test_shipped_config_is_valid(monkeypatch):
 def test_layering_training_render(assets):
     c = base(assets)
     c["training"] = {"iterations": 7}
-    c["render"] = {"grayscale": False}
-    c["clips"]["a"]["grayscale"] = True
+    c["render"] = {"color": "sketch", "strength": 0.5}
+    c["clips"]["a"]["color"] = "footage"
     c["clips"]["a"]["fps"] = "30000/1001"
     cfg = sbconfig.validate(c)
     assert sbconfig.train_settings(cfg, "good")["iterations"] == 7
-    assert sbconfig.render_settings(cfg, "a")["grayscale"] is True
+    assert sbconfig.render_settings(cfg, "a")["color"] == "footage"
+    assert sbconfig.render_settings(cfg, "a")["strength"] == 0.5
     assert sbconfig.extract_settings(cfg, "a")["fps"] == "30000/1001"
+    c["clips"]["a"]["strength"] = 0
+    assert sbconfig.render_settings(sbconfig.validate(c), "a")["strength"] == 0
+
+
+def test_color_and_strength_defaults(assets):
+    cfg = sbconfig.validate(base(assets))
+    assert sbconfig.render_settings(cfg, "a")["color"] == "gray"
+    assert sbconfig.render_settings(cfg, "a")["strength"] == 1.0
+
+
+def test_grayscale_still_reads_as_color(assets):
+    """The deprecated grayscale flag: true is gray, false sketch, with a note; both given must agree."""
+    c = base(assets)
+    c["render"] = {"grayscale": False}
+    c["clips"]["a"]["grayscale"] = True
+    cfg = sbconfig.validate(c)
+    assert sbconfig.render_defaults(cfg)["color"] == "sketch" and "grayscale" not in cfg["render"]
+    assert sbconfig.render_settings(cfg, "a")["color"] == "gray"
+    assert "grayscale" not in sbconfig.render_settings(cfg, "a")
+    notes = sbconfig.deprecation_notes(c)
+    assert notes == ["config key render.grayscale is deprecated: write color: sketch (gray, sketch or footage) instead",
+                     "config key clips.a.grayscale is deprecated: write color: gray (gray, sketch or footage) instead"]
+    assert sbconfig.deprecation_notes(cfg) == []
+    c["clips"]["a"]["color"] = "gray"  # agrees
+    assert sbconfig.render_settings(sbconfig.validate(c), "a")["color"] == "gray"
+    c["clips"]["a"]["color"] = "footage"
+    with pytest.raises(ConfigError, match=r"clips\.a: grayscale \(true.*color \(footage\) disagree"):
+        sbconfig.validate(c)
 
 
 @pytest.mark.parametrize("mutate, key", [
@@ -64,6 +93,8 @@ def test_layering_training_render(assets):
     (lambda c: c["clips"].update({"bad id": c["clips"]["a"]}), "clips"),
     (lambda c: c["clips"]["a"].update(start=2, end=1), "clips.a"),
     (lambda c: c["clips"]["a"].update(fps="fast"), "clips.a.fps"),
+    (lambda c: c["clips"]["a"].update(color="sepia"), "clips.a.color"),
+    (lambda c: c.update(render={"strength": 1.5}), "render.strength"),
     (lambda c: c["clips"]["a"].update(path="missing.mp4"), "clips.a.path"),
     (lambda c: c["sketches"].update(lines="missing.png"), "sketches.lines"),
     (lambda c: c["content"].update(held_out=3), "content"),

@@ -50,6 +50,20 @@ def test_sketch_styles_differ(sketches: dict[str, np.ndarray]) -> None:
     assert np.abs(a - b).mean() > 20
 
 
+def test_watercolor_is_a_colour_sketch_with_ink_lines() -> None:
+    """Washes in several colours on white paper, dark outlines; the committed file is this drawing."""
+    im = demo.draw_watercolor(384, seed=0)
+    a = np.asarray(im).astype(np.float64)
+    assert im.mode == "RGB" and a.shape == (384, 384, 3)
+    chroma = a.max(axis=2) - a.min(axis=2)
+    assert (chroma > 60).mean() > 0.2  # coloured washes
+    assert (a.min(axis=2) > 235).mean() > 0.05  # bare paper
+    assert (a.max(axis=2) < 60).mean() > 0.005  # the pen's outlines
+    repo = Path(__file__).resolve().parent.parent
+    with Image.open(repo / "demo/sketches/watercolor.png") as committed:
+        assert np.array_equal(np.asarray(committed), np.asarray(im))
+
+
 def test_sketch_rejects_unknown_style() -> None:
     with pytest.raises(ValueError, match="unknown sketch style"):
         demo.draw_sketch("watercolour")

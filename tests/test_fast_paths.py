@@ -119,7 +119,7 @@ def test_stylize_frames_fast_equals_the_model(tmp_path):
     models = {"a": tmp_path / "a.pt"}
     for name, fast, bs in (("fast", True, 2), ("plain", False, 3)):
         stylize_frames(plan, tmp_path / "frames", tmp_path / name, models, torch.device("cpu"), "fp32",
-                       grayscale=True, levels=True, batch_size=bs, fast=fast)
+                       color="gray", levels=True, batch_size=bs, fast=fast)
     for f in plan["file"]:
         a, b = read_frame(tmp_path / "fast" / f), read_frame(tmp_path / "plain" / f)
         assert (a.int() - b.int()).abs().max() <= 1  # fp32 rounding can flip a level at .5
@@ -131,15 +131,15 @@ def test_stylize_frames_colour_keeps_rgb(tmp_path):
     save_model(_net(), tmp_path / "a.pt")
     plan = make_plan("c", 2, "s", ["a"], seed=0)
     stylize_frames(plan, tmp_path / "frames", tmp_path / "out", {"a": tmp_path / "a.pt"},
-                   torch.device("cpu"), "bf16", grayscale=False)
+                   torch.device("cpu"), "bf16", color="sketch")
     assert Image.open(tmp_path / "out" / "000001.png").mode == "RGB"
 
 
 def test_stylize_batch_takes_a_plain_module_or_the_model():
     net = _net()
     frames = (_image(24, 32, n=2) * 255).round().to(torch.uint8)
-    fast = stylize_batch(net, frames, torch.device("cpu"), "fp32", grayscale=True, levels=True)
-    plain = stylize_batch(net, frames, torch.device("cpu"), "fp32", grayscale=True, levels=True, fast=False)
+    fast = stylize_batch(net, frames, torch.device("cpu"), "fp32", color="gray", levels=True)
+    plain = stylize_batch(net, frames, torch.device("cpu"), "fp32", color="gray", levels=True, fast=False)
     assert fast.shape == frames.shape and fast.dtype == torch.uint8
     assert (fast.int() - plain.int()).abs().max() <= 1
 

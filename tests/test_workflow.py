@@ -263,6 +263,47 @@ def test_rerun_is_incremental(run):
     assert set(pd.read_csv(workdir / "results/plans/ntsc.csv")["variant"]) == {"weird"}
 
 
+def dry_run_jobs(workdir) -> set[tuple[str, str]]:
+    """(rule, clip or "") of each job a dry run of the workflow in ``workdir`` would run."""
+    import re
+
+    r = snakemake(workdir, "-n")
+    jobs = set()
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", r.stdout + r.stderr)[1:]:
+        rule = re.match(r"(?:local)?rule (\w+):", block).group(1)
+        clip = re.search(r"wildcards: .*?clip=([\w-]+)", block)
+        jobs.add((rule, clip.group(1) if clip else ""))
+    return jobs
+
+
+def test_a_clips_strength_or_color_restyles_only_that_clip(run):
+    """strength and color are stylize_frames params: changing one clip's re-renders that clip
+    (stylize, encode, its stability) and the join, nothing else; the deprecated grayscale flag
+    reads as the same color (nothing to do) with a note in the log."""
+    workdir, _ = run
+    original = (workdir / "config.yaml").read_text()
+    r = snakemake(workdir, "-n")
+    assert "Nothing to be done" in r.stdout + r.stderr
+    that_clip = {("stylize_frames", "odd"), ("encode_clip", "odd"), ("measure_stability", "odd"),
+                 ("clip_strip", "odd"), ("clip_player", "odd"),
+                 ("join_film", ""), ("film_player", ""), ("tabulate_stability", ""), ("all", "")}
+    try:
+        for key, value in (("strength", 0.5), ("color", "footage")):
+            cfg = yaml.safe_load(original)
+            cfg["clips"]["odd"][key] = value
+            write_config(workdir, cfg)
+            assert dry_run_jobs(workdir) == that_clip, key
+        cfg = yaml.safe_load(original)
+        del cfg["render"]["color"]
+        cfg["render"]["grayscale"] = True
+        write_config(workdir, cfg)
+        r = snakemake(workdir, "-n")
+        assert "Nothing to be done" in r.stdout + r.stderr
+        assert "render.grayscale is deprecated: write color: gray" in r.stdout + r.stderr
+    finally:
+        (workdir / "config.yaml").write_text(original)
+
+
 def test_adding_a_clip_trains_nothing(run, assets):
     workdir, cfg = run
     cfg = yaml.safe_load((workdir / "config.yaml").read_text())

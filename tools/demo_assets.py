@@ -23,7 +23,7 @@ from typing import IO, Any
 import ffmpeg
 import numpy as np
 from numpy.typing import NDArray
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFilter
 
 from sketchbook.config import parse_fps
 from sketchbook.errors import ConfigError
@@ -736,6 +736,46 @@ def _draw_hatch(size: int, rng: np.random.Generator) -> Image.Image:
     return sheet.finish()
 
 
+#: Watercolour pigments (RGB transmittance of a full wash) of the still life's parts, by label:
+#: wall, table top, table front, the box's top, front and side, vase, its mouth, apple.
+_WASH_PIGMENTS: dict[int, tuple[float, float, float]] = {
+    0: (0.93, 0.86, 0.66), 1: (0.86, 0.62, 0.38), 2: (0.70, 0.45, 0.28), 3: (0.62, 0.76, 0.93),
+    4: (0.36, 0.52, 0.82), 5: (0.24, 0.36, 0.66), 6: (0.30, 0.66, 0.58), 7: (0.16, 0.34, 0.32),
+    8: (0.88, 0.24, 0.20),
+}
+
+
+def draw_watercolor(size: int = 384, seed: int = 0) -> Image.Image:
+    """A colour sketch (mode ``"RGB"``): the hatch sketch's still life in loose watercolour washes
+    (each part's pigment, darker in its shadows, a little past its outline, blooms of uneven
+    pigment and darker rims where the wash dried) under fineliner outlines. Not one of the demo
+    film's sketches: it shows the colour settings in the README."""
+    rng = np.random.default_rng([seed, 7])
+    life = _StillLife(size, rng)
+    u = _pen_unit(size)
+    paper = np.ones((size, size, 3))
+    for lab, pigment in _WASH_PIGMENTS.items():
+        mask = (life.label == lab).astype(np.float64)
+        if lab == 0:  # the wall: a wash that fades out towards the top, paper left bare
+            mask *= np.clip(1.6 * life.Y - 0.25, 0, 1) * (life.X < 0.9 + 0.05 * _smooth_noise(rng, size, size, 40))
+        m = Image.fromarray(np.uint8(np.clip(mask, 0, 1) * 255))
+        # offset and soften: the brush goes a little past the pen's line
+        dx, dy = rng.integers(-2, 3, size=2) * int(round(u))
+        m = m.transform(m.size, Image.Transform.AFFINE, (1, 0, -dx, 0, 1, -dy), fillcolor=0)
+        soft = np.asarray(m.filter(ImageFilter.GaussianBlur(1.5 * u)), dtype=np.float64) / 255
+        wide = np.asarray(m.filter(ImageFilter.GaussianBlur(5 * u)), dtype=np.float64) / 255
+        rim = np.clip(soft - wide, 0, 1) * 1.6  # pigment collects at the wash's edge
+        bloom = 0.75 + 0.25 * _smooth_noise(rng, size, size, 10 * u)
+        density = np.clip(soft * bloom * (0.55 + 0.6 * life.tone) + rim, 0, 1.3)
+        paper *= 1.0 - density[..., None] * (1.0 - np.asarray(pigment))
+    paper *= 1.0 - 0.04 * rng.random((size, size, 1))  # granulation
+    sheet = _Sheet(size, rng)
+    _still_life_contours(sheet, life)
+    ink = np.asarray(sheet.finish(), dtype=np.float64)[..., None] / 255
+    out = np.clip(paper * ink * 253.0, 0, 255)
+    return Image.fromarray(np.rint(out).astype(np.uint8), "RGB")
+
+
 # --------------------------------------------------------------------------------------------
 # style "scribble": a landscape in ballpoint, loose looping scribbles
 # --------------------------------------------------------------------------------------------
@@ -1211,14 +1251,16 @@ DEMO_CLIPS: tuple[tuple[str, str, float, str, tuple[int, int], str | None, tuple
 
 
 def make_demo(root: Path) -> None:
-    """Write the demo assets under ``root``: ``sketches/{hatch,scribble}.png``,
-    ``content/*.jpg`` and ``clips/{intro,coffee,cat}.mp4``."""
+    """Write the demo assets under ``root``: ``sketches/{hatch,scribble}.png`` (the film's),
+    ``sketches/watercolor.png`` (a colour sketch for the README), ``content/*.jpg`` and
+    ``clips/{intro,coffee,cat}.mp4``."""
     _skimage_data()  # missing scikit-image: say so before drawing anything
     root = Path(root)
     sk = root / "sketches"
     sk.mkdir(parents=True, exist_ok=True)
     for style in SKETCH_STYLES:
         draw_sketch(style, 384, seed=0).save(sk / f"{style}.png", optimize=True)
+    draw_watercolor(384, seed=0).save(sk / "watercolor.png", optimize=True)
     make_content_images(root / "content", 256)
     for fname, photo, seconds, fps, size, audio, start, end in DEMO_CLIPS:
         make_clip(root / "clips" / fname, load_photo(photo), seconds, fps, size, audio, start=start, end=end)
