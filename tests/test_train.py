@@ -6,7 +6,7 @@ import torch
 from sketchbook import lossnet
 from sketchbook.errors import ConfigError, InputFileError
 from sketchbook.lossnet import LossNetwork
-from sketchbook.stylize import load_model
+from sketchbook.modelfile import load_model
 from sketchbook.settings import TrainSettings
 from sketchbook.train import CropSampler, StyleLoss, gram_matrix, tone_loss, total_variation, train
 
@@ -101,10 +101,11 @@ def test_train_writes_model_and_losses(assets, tmp_path):
     assert (res.steps, res.resumed_from) == (3, 0)
     blob = torch.load(tmp_path / "m.pt", weights_only=True)  # loads with weights_only
     assert blob["settings"]["seed"] == 5
-    lo, hi = blob["levels"]
+    lo, hi = blob["ink_paper"]
     assert 0.0 <= lo < hi <= 1.0
     model = load_model(tmp_path / "m.pt")
-    assert model.width == 8
+    assert model.net.width == 8
+    assert model.ink_paper == (lo, hi) and model.meta["settings"]["seed"] == 5
     # Same settings, same seed: the same weights (reproducible training).
     train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m2.pt", tmp_path / "l2.csv",
           torch.device("cpu"), "fp32", progress=lambda m: None)
