@@ -9,6 +9,8 @@ from sketchbook.errors import InputFileError
 from sketchbook.modelfile import MODEL_FORMAT, StyleModel, load_model, named_state_dict, save_model
 from sketchbook.network import FastTransformerNet, TransformerNet
 
+from helpers import indexed_state_dict
+
 INPUTS = Path(__file__).parent / "inputs"
 #: Made with the code before the layers had names (tests/inputs/make_model_format1.py).
 FORMAT1 = INPUTS / "model_format1.pt"
@@ -69,6 +71,7 @@ def test_first_format_keys_map_to_every_layer_in_order():
     assert torch.equal(named["in5.weight"], old["up.4.weight"])
     assert torch.equal(named["deconv3.conv.weight"], old["up.6.1.weight"])
     assert named_state_dict(named) == named  # today's names: unchanged
+    assert list(indexed_state_dict(named)) == list(old)  # the tests' way back to the old names
 
 
 def test_model_file_names_the_layers_it_does_not_fit(tmp_path):

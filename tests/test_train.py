@@ -10,6 +10,8 @@ from sketchbook.modelfile import load_model
 from sketchbook.settings import TrainSettings
 from sketchbook.train import CropSampler, StyleLoss, gram_matrix, tone_loss, total_variation, train
 
+from helpers import indexed_state_dict
+
 
 def test_gram_matrix_known_values():
     f = torch.tensor([[[[1.0, 2.0]], [[3.0, 4.0]]]])  # N=1, C=2, H=1, W=2
@@ -149,7 +151,8 @@ class Interrupt(Exception):
     pass
 
 
-def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path):
+@pytest.mark.parametrize("old_names", [False, True], ids=["checkpoint", "checkpoint_before_named_layers"])
+def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path, old_names):
     s = TrainSettings(iterations=8, **TINY)
     content = sorted((assets / "content").iterdir())
     args = (s, assets / "lines.png", content, tiny_lossnet())
@@ -165,6 +168,10 @@ def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path):
         train(*args, tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32",
               progress=stop_at_5, log_every=1, checkpoint=ckpt, checkpoint_every=2)
     assert ckpt.exists() and not (tmp_path / "m.pt").exists()
+    if old_names:  # a checkpoint written before the layers had names resumes too
+        blob = torch.load(ckpt, weights_only=True)
+        blob["model"] = indexed_state_dict(blob["model"])
+        torch.save(blob, ckpt)
     said = []
     res = train(*args, tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32",
                 progress=said.append, checkpoint=ckpt, checkpoint_every=2)
