@@ -34,7 +34,7 @@ from tqdm import tqdm
 from .atomic import atomic_dir
 from .errors import InputFileError
 from .images import luminance, read_frame, to_uint8, write_frame
-from .modelfile import NO_STRETCH, StyleModel, load_model
+from .modelfile import NO_STRETCH, StyleModel, load_model  # load_model: scripts/train_model.py takes it from here
 from .network import FastTransformerNet, TransformerNet
 from .precision import autocast
 
