@@ -79,7 +79,7 @@ def find_model(arg: str | None, work: Path) -> tuple[Path, str]:
     import torch
 
     from sketchbook.network import TransformerNet
-    from sketchbook.train import save_model
+    from sketchbook.modelfile import save_model
 
     torch.manual_seed(0)
     path = work / "untrained.pt"
@@ -107,6 +107,7 @@ def worker_baseline(a: dict) -> dict:
     from PIL import Image
     from torchvision import transforms
 
+    from sketchbook.modelfile import named_state_dict
     from sketchbook.network import TransformerNet
 
     device = torch.device(a["device"])
@@ -118,7 +119,7 @@ def worker_baseline(a: dict) -> dict:
         content_image = transforms.ToTensor()(content_image).unsqueeze(0).to(device)
         with torch.no_grad():
             style_model = TransformerNet()
-            state_dict = torch.load(a["model"], weights_only=True)["state_dict"]
+            state_dict = named_state_dict(torch.load(a["model"], weights_only=True)["state_dict"])
             style_model.load_state_dict(state_dict)
             style_model.to(device)
             style_model.eval()
@@ -207,10 +208,10 @@ def worker_bands(a: dict) -> dict:
 
     from sketchbook.images import read_frame, to_gray, to_uint8, write_frame
     from sketchbook.network import FastTransformerNet
-    from sketchbook.stylize import load_model
+    from sketchbook.modelfile import load_model
 
     dtype = torch.bfloat16 if a["precision"] == "bf16" else torch.float32
-    net = load_model(a["model"])
+    net = load_model(a["model"]).net
     x = read_frame(Path(a["frames"]) / a["files"][0])[None].float().div_(255)
     outs = {}
     for name, band_mb in (("bands", a["band_mb"]), ("whole", 1e9)):

@@ -22,7 +22,6 @@ the same frames drawn by each sketch's model at the largest budget).
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import os
 import sys
@@ -49,8 +48,9 @@ from sketchbook.lossnet import fetch_weights, load_loss_network  # noqa: E402
 from sketchbook.network import TransformerNet  # noqa: E402
 from sketchbook.precision import pick_device, resolve_precision  # noqa: E402
 from sketchbook.score import score_models  # noqa: E402
-from sketchbook.stylize import Stylizer, load_model, stylize_batch  # noqa: E402
-from sketchbook.train import TrainSettings, ink_levels, save_model, train  # noqa: E402
+from sketchbook.modelfile import load_model, save_model  # noqa: E402
+from sketchbook.stylize import Stylizer, stylize_batch  # noqa: E402
+from sketchbook.train import TrainSettings, ink_levels, train  # noqa: E402
 
 #: Recipes: overrides of the training defaults. "demo" is config.yaml's first variant (read at
 #: run time); "before" is the recipe the demo shipped before the fidelity work.
@@ -95,10 +95,10 @@ def train_snapshots(settings: TrainSettings, sketch: Path, content: list[Path], 
     def on_step(step: int, model: TransformerNet) -> None:
         if step in steps:
             t = time.perf_counter()
-            levels = ink_levels(model, contents, settings.image_size * 2, device)
+            ink_paper = ink_levels(model, contents, settings.image_size * 2, device)
             model.train()
             path = out / f"{step}.pt"
-            save_model(copy.deepcopy(model), path, {"settings": settings.to_dict(), "levels": list(levels)})
+            save_model(model, path, ink_paper, {"settings": settings.to_dict()})
             snaps[step] = (path, t - t0 - paused[0])
             paused[0] += time.perf_counter() - t
 

@@ -32,10 +32,10 @@ if __name__ == "__main__" and any(k not in os.environ for k in MALLOC_ENV):
 
 import torch  # noqa: E402
 
+from sketchbook.modelfile import save_model  # noqa: E402
 from sketchbook.network import TransformerNet  # noqa: E402
 from sketchbook.plan import make_plan  # noqa: E402
 from sketchbook.stylize import stylize_frames  # noqa: E402
-from sketchbook.train import save_model  # noqa: E402
 
 
 def main() -> None:

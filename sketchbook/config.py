@@ -111,6 +111,8 @@ def validate(config: dict, check_files: bool = True) -> dict:
         if cfg["variants"][name] is None:
             cfg["variants"][name] = {}
 
+    from .plan import hold_range  # the one check of a hold (the schema checks the types)
+
     for cid, clip in cfg["clips"].items():
         key = f"config key clips.{cid}"
         if clip["sketch"] not in cfg["sketches"]:
@@ -125,9 +127,9 @@ def validate(config: dict, check_files: bool = True) -> dict:
         if "fps" in clip:
             parse_fps(clip["fps"], f"{key}.fps")
         if "hold" in clip:
-            _check_hold(clip["hold"], f"{key}.hold")
+            hold_range(clip["hold"], f"{key}.hold")
     if "hold" in cfg["render"]:
-        _check_hold(cfg["render"]["hold"], "config key render.hold")
+        hold_range(cfg["render"]["hold"], "config key render.hold")
     for i, cid in enumerate(cfg["content"]["clips"]):
         if cid not in cfg["clips"]:
             raise ConfigError(f"config key content.clips[{i}]: no clip named {cid!r} "
@@ -176,12 +178,6 @@ def deprecation_notes(config: dict) -> list[str]:
     return [f"config key {key}.grayscale is deprecated: write color: "
             f"{GRAYSCALE_COLORS.get(d['grayscale'], 'gray')} (gray, sketch or footage) instead"
             for key, d in where if isinstance(d, dict) and "grayscale" in d]
-
-
-def _check_hold(hold: Any, key: str) -> None:
-    """A [min, max] hold needs min <= max (the schema checks the rest)."""
-    if isinstance(hold, list) and hold[0] > hold[1]:
-        raise ConfigError(f"{key}: range {hold} has min {hold[0]} above max {hold[1]} (write [min, max])")
 
 
 def _need_file(path: str, key: str) -> None:

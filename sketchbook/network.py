@@ -7,6 +7,7 @@ the input size).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Optional
 
 import torch
@@ -14,14 +15,28 @@ from torch import nn
 from torch.nn import functional as F
 
 
-class ConvLayer(nn.Sequential):
+class ConvLayer(nn.Module):
     """Reflection-padded convolution (no checkerboard from zero padding)."""
 
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
-        super().__init__(
-            nn.ReflectionPad2d(kernel // 2),
-            nn.Conv2d(cin, cout, kernel, stride),
-        )
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(cin, cout, kernel, stride)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.pad(x))
+
+
+class UpsampleConvLayer(ConvLayer):
+    """Nearest-neighbour upsampling by ``scale`` then a :class:`ConvLayer` (Odena et al.: avoids
+    checkerboards)."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, scale: int) -> None:
+        super().__init__(cin, cout, kernel)
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
 
 
 class ResidualBlock(nn.Module):
@@ -37,37 +52,33 @@ class ResidualBlock(nn.Module):
         return x + self.in2(self.conv2(y))
 
 
-class UpsampleConv(nn.Module):
-    """Nearest-neighbour upsampling then convolution (Odena et al.: avoids checkerboards)."""
-
-    def __init__(self, cin: int, cout: int, kernel: int, scale: int) -> None:
-        super().__init__()
-        self.scale = scale
-        self.conv = ConvLayer(cin, cout, kernel)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.interpolate(x, scale_factor=self.scale, mode="nearest"))
-
-
 class TransformerNet(nn.Module):
-    """Johnson's residual transformation network; ``width`` is the first layer's channels (32)."""
+    """Johnson's residual transformation network; ``width`` is the first layer's channels (32).
+
+    The layers are named as in pytorch/examples' fast_neural_style: ``conv1``-``conv3`` (down,
+    each followed by instance norm ``in1``-``in3`` and ReLU), ``res1``-``resN`` (residual blocks),
+    ``deconv1``-``deconv2`` (upsample and convolve, ``in4``-``in5``, ReLU), ``deconv3`` (the
+    last 9x9 convolution to RGB).
+    """
 
     def __init__(self, width: int = 32, n_residual: int = 5) -> None:
         super().__init__()
         w1, w2, w3 = width, 2 * width, 4 * width
         self.width = width
         self.n_residual = n_residual
-        self.down = nn.Sequential(
-            ConvLayer(3, w1, 9), nn.InstanceNorm2d(w1, affine=True), nn.ReLU(),
-            ConvLayer(w1, w2, 3, 2), nn.InstanceNorm2d(w2, affine=True), nn.ReLU(),
-            ConvLayer(w2, w3, 3, 2), nn.InstanceNorm2d(w3, affine=True), nn.ReLU(),
-        )
-        self.res = nn.Sequential(*[ResidualBlock(w3) for _ in range(n_residual)])
-        self.up = nn.Sequential(
-            UpsampleConv(w3, w2, 3, 2), nn.InstanceNorm2d(w2, affine=True), nn.ReLU(),
-            UpsampleConv(w2, w1, 3, 2), nn.InstanceNorm2d(w1, affine=True), nn.ReLU(),
-            ConvLayer(w1, 3, 9),
-        )
+        # Made in the order of the network (their initial weights come from one random stream).
+        self.conv1, self.in1 = ConvLayer(3, w1, 9), nn.InstanceNorm2d(w1, affine=True)
+        self.conv2, self.in2 = ConvLayer(w1, w2, 3, 2), nn.InstanceNorm2d(w2, affine=True)
+        self.conv3, self.in3 = ConvLayer(w2, w3, 3, 2), nn.InstanceNorm2d(w3, affine=True)
+        for i in range(1, n_residual + 1):
+            self.add_module(f"res{i}", ResidualBlock(w3))
+        self.deconv1, self.in4 = UpsampleConvLayer(w3, w2, 3, 2), nn.InstanceNorm2d(w2, affine=True)
+        self.deconv2, self.in5 = UpsampleConvLayer(w2, w1, 3, 2), nn.InstanceNorm2d(w1, affine=True)
+        self.deconv3 = ConvLayer(w1, 3, 9)
+
+    def residual_blocks(self) -> list[ResidualBlock]:
+        """``res1`` .. ``resN``, in order."""
+        return [getattr(self, f"res{i}") for i in range(1, self.n_residual + 1)]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -75,7 +86,14 @@ class TransformerNet(nn.Module):
         ph, pw = (-h) % 4, (-w) % 4
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-        y = self.up(self.res(self.down(x)))
+        y = F.relu(self.in1(self.conv1(x)))
+        y = F.relu(self.in2(self.conv2(y)))
+        y = F.relu(self.in3(self.conv3(y)))
+        for block in self.residual_blocks():
+            y = block(y)
+        y = F.relu(self.in4(self.deconv1(y)))
+        y = F.relu(self.in5(self.deconv2(y)))
+        y = self.deconv3(y)
         # A sigmoid keeps the output a valid image: paper white and ink black are reachable
         # without the unbounded values that clamping would silently cut.
         return torch.sigmoid(y[..., :h, :w])
@@ -274,6 +292,38 @@ def _combine_stats(parts: list) -> tuple[torch.Tensor, torch.Tensor]:
     return mean, m2 / total
 
 
+@dataclass
+class _Step:
+    """One convolution of :class:`TransformerNet` and what the fused pass does after it."""
+
+    name: str                      # the convolution's layer ("conv1", "res2.conv1", "deconv3")
+    conv: _Conv
+    norm: Optional[_Norm]          # the instance norm after it; None for the last convolution
+    adds_block_input: bool = False  # a residual block's second convolution: its input is added
+    keeps_output: bool = False     # its output is a residual block's input, kept for that sum
+
+
+def fused_steps(net: TransformerNet, dtype: torch.dtype, memory_format: torch.memory_format,
+                channels_last: bool = True) -> list[_Step]:
+    """The network's convolutions in order, each with its norm, as :class:`FastTransformerNet`
+    runs them."""
+    def step(name: str, norm: Optional[nn.InstanceNorm2d], relu: bool = True, upsample: bool = False,
+             space_to_depth: int = 1, **flags: bool) -> _Step:
+        conv = net.get_submodule(name).conv
+        return _Step(name, _Conv(conv, dtype, memory_format, upsample, space_to_depth),
+                     None if norm is None else _Norm(norm, relu), **flags)
+
+    blocks = net.residual_blocks()
+    steps = [step("conv1", net.in1), step("conv2", net.in2), step("conv3", net.in3, keeps_output=bool(blocks))]
+    for k, block in enumerate(blocks, 1):
+        steps.append(step(f"res{k}.conv1", block.in1))
+        steps.append(step(f"res{k}.conv2", block.in2, relu=False, adds_block_input=True, keeps_output=k < len(blocks)))
+    steps.append(step("deconv1", net.in4, upsample=True))
+    steps.append(step("deconv2", net.in5, upsample=True))
+    steps.append(step("deconv3", None, space_to_depth=2 if channels_last else 1))
+    return steps
+
+
 class FastTransformerNet:
     """Inference with a trained :class:`TransformerNet`: the same output for less work.
 
@@ -291,26 +341,12 @@ class FastTransformerNet:
         fmt = torch.channels_last if channels_last else torch.contiguous_format
         self.dtype, self.memory_format = dtype, fmt
         self.band_mb, self.whole_mb = band_mb, max(band_mb, whole_mb)
-        self.levels = getattr(net, "levels", (0.0, 1.0))
-        d, u = net.down, net.up
-        # (convolution, the norm after it or None, whether the block's input is added)
-        steps: list[tuple[_Conv, Optional[_Norm], bool]] = [
-            (_Conv(d[0][1], dtype, fmt), _Norm(d[1], True), False),
-            (_Conv(d[3][1], dtype, fmt), _Norm(d[4], True), False),
-            (_Conv(d[6][1], dtype, fmt), _Norm(d[7], True), False),
-        ]
-        for block in net.res:
-            steps.append((_Conv(block.conv1[1], dtype, fmt), _Norm(block.in1, True), False))
-            steps.append((_Conv(block.conv2[1], dtype, fmt), _Norm(block.in2, False), True))
-        steps.append((_Conv(u[0].conv[1], dtype, fmt, upsample=True), _Norm(u[1], True), False))
-        steps.append((_Conv(u[3].conv[1], dtype, fmt, upsample=True), _Norm(u[4], True), False))
-        steps.append((_Conv(u[6][1], dtype, fmt, space_to_depth=2 if channels_last else 1), None, False))
-        self.steps = steps
+        self.steps = fused_steps(net, dtype, fmt, channels_last)
 
     def _banded(self, n: int, h: int, w: int) -> bool:
         """Whether a frame runs in bands: its largest activation (the first layer's) is over
         ``whole_mb``."""
-        return n * self.steps[0][0].cout * h * w * torch.finfo(self.dtype).bits // 8 > self.whole_mb * 2 ** 20
+        return n * self.steps[0].conv.cout * h * w * torch.finfo(self.dtype).bits // 8 > self.whole_mb * 2 ** 20
 
     def _bands(self, n: int, c: int, h: int, w: int, banded: bool = True) -> list[tuple[int, int]]:
         row_bytes = n * c * w * torch.finfo(self.dtype).bits // 8
@@ -330,18 +366,19 @@ class FastTransformerNet:
         x = x.to(self.dtype)
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph), mode="replicate")
-        p0 = self.steps[0][0].pad
+        p0 = self.steps[0].conv.pad
         src = F.pad(x, (p0, p0, p0, p0), mode="reflect").contiguous(memory_format=self.memory_format)
         hh, ww = x.shape[-2:]  # the current activation's size (unpadded)
         banded = self._banded(n, hh, ww)
         skip: Optional[torch.Tensor] = None  # a residual block's input (padded by 1)
-        for i, (conv, norm, residual) in enumerate(self.steps):
+        for i, step in enumerate(self.steps):
+            conv, norm = step.conv, step.norm
             oh, ow = conv.out_size(hh, ww)
             bands = self._bands(n, conv.cout, oh, ow, banded)
             if norm is None:  # the last convolution
                 y = torch.cat([p[2] for r0, r1 in bands for p in conv.pieces(src, r0, r1)], 2)
                 return torch.sigmoid(y[..., :h, :w].float())
-            nxt = self.steps[i + 1][0]
+            nxt = self.steps[i + 1].conv
             q = nxt.pad  # the next convolution's input padding, written here
             dst = self._buffer(n, conv.cout, oh, ow, q, src.device)
             inner = dst[..., q:q + oh, q:q + ow]
@@ -360,7 +397,7 @@ class FastTransformerNet:
                     del yb
             mean, var = _combine_stats(stats)
             mean, var = mean.float(), var.float()
-            block_input = skip[..., 1:1 + oh, 1:1 + ow] if residual else None  # padded by 1
+            block_input = skip[..., 1:1 + oh, 1:1 + ow] if step.adds_block_input else None  # padded by 1
             for rows, cols, y in pieces:
                 for j in range(n):
                     # Eval-mode batch norm with the instance's statistics is its instance norm;
@@ -379,7 +416,7 @@ class FastTransformerNet:
                 _replicate_fill(dst)
             else:
                 _reflect_fill(dst, q)
-            if i + 2 < len(self.steps) and self.steps[i + 2][2] and not self.steps[i + 1][2]:
+            if step.keeps_output:
                 skip = dst  # the input of a residual block (its first convolution pads by 1)
             src, hh, ww = dst, oh, ow
         raise AssertionError("unreachable")

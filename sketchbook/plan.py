@@ -18,22 +18,24 @@ COLUMNS = ["frame", "file", "sketch", "variant"]
 Hold = Union[int, Sequence[int]]
 
 
-def hold_range(hold: Hold, clip: str = "") -> tuple[int, int]:
-    """``hold`` (an int N, or ``[min, max]``) as ``(min, max)``, checked: 1 <= min <= max."""
-    where = f"clip {clip}: " if clip else ""
+def hold_range(hold: Hold, where: str = "hold") -> tuple[int, int]:
+    """``hold`` (an int N, or ``[min, max]``) as ``(min, max)``, checked: 1 <= min <= max.
+
+    The one check of a hold (the config's validation calls it too); errors start with ``where``
+    (the config key, or the clip)."""
     if isinstance(hold, bool):
-        raise ConfigError(f"{where}hold must be an integer or [min, max], not {hold!r}")
+        raise ConfigError(f"{where}: must be an integer or [min, max], not {hold!r}")
     if isinstance(hold, int):
         lo = hi = hold
     else:
         try:
             lo, hi = (int(v) for v in hold)
         except (TypeError, ValueError):
-            raise ConfigError(f"{where}hold must be an integer or [min, max], not {hold!r}") from None
+            raise ConfigError(f"{where}: must be an integer or [min, max], not {hold!r}") from None
     if lo < 1:
-        raise ConfigError(f"{where}hold must be at least 1 frame, got {hold!r}")
+        raise ConfigError(f"{where}: must be at least 1 frame, got {hold!r}")
     if lo > hi:
-        raise ConfigError(f"{where}hold range [{lo}, {hi}]: min must not be above max")
+        raise ConfigError(f"{where}: range [{lo}, {hi}] has min {lo} above max {hi} (write [min, max])")
     return lo, hi
 
 
@@ -53,7 +55,7 @@ def make_plan(clip: str, n_frames: int, sketch: str, variants: Sequence[str], se
     if not variants:
         raise ConfigError(f"clip {clip}: no variants to plan with")
     variants = list(variants)
-    lo, hi = hold_range(hold, clip)
+    lo, hi = hold_range(hold, f"clip {clip}: hold")
     rng = np.random.default_rng([seed, zlib.crc32(clip.encode())])
     if len(variants) == 1:
         picks = variants * n_frames

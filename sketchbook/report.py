@@ -94,7 +94,8 @@ def variants_sheet(
 ) -> None:
     """Every model on every sample image, side by side: one row per sample, the original first."""
     from .images import load_rgb, to_uint8
-    from .stylize import load_model, stylize_batch
+    from .modelfile import load_model
+    from .stylize import stylize_batch
     from torchvision.transforms import functional as TF
 
     imgs = []

@@ -11,7 +11,8 @@ import torch
 from . import fidelity
 from .images import load_rgb, luminance, resize_short_side, to_uint8
 from .lossnet import LossNetwork
-from .stylize import finish, load_model
+from .modelfile import load_model
+from .stylize import finish
 from .settings import TrainSettings
 from .temporal import known_motion_error
 from .train import StyleLoss
@@ -70,7 +71,8 @@ def score_models(
             style = resize_short_side(load_rgb(sketches[sketch], "sketch"), yard.style_size).to(device)
             style_cache[sketch] = StyleLoss(lossnet, style, yard)
         loss = style_cache[sketch]
-        model = load_model(path, device)
+        sm = load_model(path, device)
+        model, ink_paper = sm.net, sm.ink_paper
         acc = {"content": 0.0, "style": 0.0, "tv": 0.0, "ink": 0.0, "paper": 0.0, "edge": 0.0}
         renders = []
         for im in images:
@@ -78,7 +80,7 @@ def score_models(
             y = model(x).float()
             _, l = loss(y, x, "fp32")
             # The render as the film shows it, from the same forward pass.
-            renders.append(finish(y, color, levels, model.levels, to_uint8(x))[0].float().div_(255))
+            renders.append(finish(y, color, levels, ink_paper, to_uint8(x))[0].float().div_(255))
             acc["edge"] += fidelity.edge_correlation(im, renders[-1])
             lum = luminance(y).flatten()
             acc["content"] += l.content
@@ -88,7 +90,7 @@ def score_models(
             acc["paper"] += float(lum.sort().values[lum.numel() // 2:].mean())
         n = max(1, len(images))
         warp_error = known_motion_error(
-            lambda x: finish(model(x.to(device)).float(), color, levels, model.levels, to_uint8(x)).float().div_(255), images)
+            lambda x: finish(model(x.to(device)).float(), color, levels, ink_paper, to_uint8(x)).float().div_(255), images)
         s = settings[(sketch, variant)]
         dists = fidelity.distances_to_sketches(renders, hands)
         ratio, nearest = fidelity.own_other(dists, sketch)

@@ -37,11 +37,10 @@ from tqdm import tqdm
 
 from .atomic import atomic_dir
 from .errors import InputFileError
-from .torchfile import load_plain
 from .images import luminance, read_frame, to_uint8, write_frame
+from .modelfile import NO_STRETCH, StyleModel, load_model  # load_model: scripts/train_model.py takes it from here
 from .network import FastTransformerNet, TransformerNet
 from .precision import autocast
-from .train import MODEL_FORMAT
 
 log = logging.getLogger(__name__)
 
@@ -52,36 +51,23 @@ BAND_MB, WHOLE_MB = 32.0, 288.0
 MIN_FAST_SIDE = 16
 
 
-def load_model(path: Path | str, device: torch.device | str = "cpu") -> TransformerNet:
-    """A trained style model (``weights_only=True``), in eval mode on ``device``."""
-    path = Path(path)
-    if not path.is_file():
-        raise InputFileError(f"model {path}: no such file")
-    blob = load_plain(path, "model", InputFileError)
-    if not isinstance(blob, dict) or blob.get("format") != MODEL_FORMAT:
-        raise InputFileError(f"model {path}: not a Sketchbook style model (format {MODEL_FORMAT})")
-    net = TransformerNet(int(blob["width"]), int(blob["n_residual"]))
-    levels = blob.get("levels")
-    net.levels = (float(levels[0]), float(levels[1])) if levels else (0.0, 1.0)
-    try:
-        net.load_state_dict(blob["state_dict"])
-    except RuntimeError as exc:
-        raise InputFileError(f"model {path}: weights do not fit the network ({exc})") from exc
-    return net.eval().to(device)
-
-
 class Stylizer:
     """A model made ready to stylize on ``device`` in ``precision``: float [0, 1] in and out.
+
+    ``model``: a :class:`~sketchbook.modelfile.StyleModel` (its network and its ink and paper
+    levels) or a bare network (``ink_paper`` then gives the levels; default: no stretch).
 
     ``fast`` (default): on the CPU, a :class:`FastTransformerNet` (fp32 gives the model's own
     numbers within float rounding). Any other module, CUDA, or ``fast=False``: the module under
     autocast (channels-last on CUDA).
     """
 
-    def __init__(self, model: torch.nn.Module, device: torch.device, precision: str,
-                 fast: bool = True, band_mb: float = BAND_MB) -> None:
+    def __init__(self, model: StyleModel | torch.nn.Module, device: torch.device, precision: str,
+                 fast: bool = True, band_mb: float = BAND_MB, ink_paper: tuple[float, float] = NO_STRETCH) -> None:
+        if isinstance(model, StyleModel):
+            model, ink_paper = model.net, model.ink_paper
         self.model, self.device, self.precision = model, torch.device(device), precision
-        self.levels = getattr(model, "levels", (0.0, 1.0))
+        self.ink_paper = ink_paper
         self.fast: Optional[FastTransformerNet] = None
         if fast and isinstance(model, TransformerNet) and self.device.type == "cpu":
             dtype = torch.bfloat16 if precision == "bf16" else torch.float32
@@ -124,11 +110,11 @@ def color_mode(color: str | bool) -> str:
     return color
 
 
-def finish(y: torch.Tensor, color: str | bool, levels: bool, model_levels: tuple[float, float],
+def finish(y: torch.Tensor, color: str | bool, levels: bool, ink_paper: tuple[float, float],
            source: Optional[torch.Tensor] = None) -> torch.Tensor:
     """Network output (float, [0, 1]) -> uint8 (N, 3, H, W) on the CPU, in ``color``.
 
-    ``gray`` and ``footage``: the luminance, with ``levels`` the model's ink and paper levels
+    ``gray`` and ``footage``: the luminance, with ``levels`` the model's ``ink_paper`` luminances
     stretched to black and white; ``footage`` then takes the ``source`` frames' colours
     (:func:`footage_colors`, ``source`` uint8 (N, 3, H, W) needed). ``sketch``: the output as is.
     """
@@ -137,7 +123,7 @@ def finish(y: torch.Tensor, color: str | bool, levels: bool, model_levels: tuple
         return to_uint8(y).cpu()
     g = luminance(y)
     if levels:
-        lo, hi = model_levels
+        lo, hi = ink_paper
         g = (g - lo) / (hi - lo)
     # One channel through the float ops, then the same byte repeated (to_gray would repeat first).
     gray = to_uint8(g).expand_as(y).contiguous().cpu()
@@ -197,16 +183,17 @@ def soften(drawn: torch.Tensor, footage: torch.Tensor, strength: float) -> torch
 
 
 @torch.inference_mode()
-def stylize_batch(model: torch.nn.Module, frames: torch.Tensor, device: torch.device, precision: str,
+def stylize_batch(model: StyleModel | torch.nn.Module, frames: torch.Tensor, device: torch.device, precision: str,
                   color: str | bool, levels: bool = False, fast: bool = True) -> torch.Tensor:
     """uint8 (N, 3, H, W) -> uint8 (N, 3, H, W), in ``color`` (:func:`finish`).
 
     ``levels`` (gray and footage): stretch the model's ink and paper levels to black and white.
-    ``model`` may also be a :class:`Stylizer` (made once, reused for every batch).
+    ``model`` may also be a :class:`Stylizer` (made once, reused for every batch); a bare network
+    has no ink and paper levels to stretch.
     """
     st = model if isinstance(model, Stylizer) else Stylizer(model, device, precision, fast=fast)
     x = frames.to(st.device, non_blocking=True).float().div_(255)
-    return finish(st(x), color, levels, st.levels, frames)
+    return finish(st(x), color, levels, st.ink_paper, frames)
 
 
 def stabilize_frame(current: np.ndarray, previous: Optional[np.ndarray], flow: Optional[np.ndarray],

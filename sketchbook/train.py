@@ -26,6 +26,7 @@ from .atomic import atomic_file
 from .errors import ConfigError
 from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
+from .modelfile import named_state_dict, save_model
 from .network import TransformerNet
 from .pairs import load_pair
 from .precision import autocast
@@ -33,8 +34,6 @@ from .settings import TrainSettings
 from .temporal import inside, sample_pairs, temporal_loss
 
 log = logging.getLogger(__name__)
-
-MODEL_FORMAT = "sketchbook-style-model/1"
 
 
 def gram_matrix(f: torch.Tensor) -> torch.Tensor:
@@ -233,16 +232,6 @@ def tone_loss(out: torch.Tensor, tones: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(lum.sort(dim=1).values, target.expand_as(lum))
 
 
-def save_model(model: TransformerNet, path: Path, extra: Optional[dict] = None) -> None:
-    """State dict (after .eval().cpu()) plus architecture, written atomically."""
-    model = model.eval()
-    sd = {k: v.detach().to("cpu", torch.float32).clone() for k, v in model.state_dict().items()}
-    blob = {"format": MODEL_FORMAT, "width": model.width, "n_residual": model.n_residual,
-            "state_dict": sd, **(extra or {})}
-    with atomic_file(path) as tmp:
-        torch.save(blob, tmp)
-
-
 CHECKPOINT_FORMAT = "sketchbook-checkpoint/1"
 LOSS_COLUMNS = ["step", "content", "style", "tv", "tone", "temporal", "total", "seconds"]
 
@@ -336,7 +325,7 @@ def train(
     start, elapsed0 = 0, 0.0
     blob = _load_checkpoint(checkpoint, s, progress)
     if blob is not None:
-        model.load_state_dict(blob["model"])
+        model.load_state_dict(named_state_dict(blob["model"]))  # a checkpoint from before the names too
         opt.load_state_dict(blob["optimizer"])
         sampler.gen.set_state(blob["sampler"])
         rows, start, elapsed0 = [_upgrade_row(r) for r in blob["rows"]], int(blob["step"]), float(blob["elapsed"])
@@ -385,9 +374,9 @@ def train(
         last = Losses(r[1], r[2], r[3], r[6], r[4], r[5])
     write_losses(rows, out_losses)
     out_model.parent.mkdir(parents=True, exist_ok=True)
-    levels = ink_levels(model, contents, s.image_size * 2, device)
-    progress(f"ink levels (black, paper) of the output: {levels[0]:.3f}, {levels[1]:.3f}")
-    save_model(model, out_model, {"settings": s.to_dict(), "precision": precision, "levels": list(levels)})
+    ink_paper = ink_levels(model, contents, s.image_size * 2, device)
+    progress(f"ink levels (black, paper) of the output: {ink_paper[0]:.3f}, {ink_paper[1]:.3f}")
+    save_model(model, out_model, ink_paper, {"settings": s.to_dict(), "precision": precision})
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     return TrainResult(last, s.iterations, float(rows[-1][-1]) if rows else 0.0, start)

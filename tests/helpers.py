@@ -6,6 +6,7 @@ storage. Fixtures built on them are in conftest.py.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -103,6 +104,27 @@ def make_assets(root: Path) -> Path:
               codec=("-c:v", "ffv1", "-pix_fmt", "rgb24"), source="testsrc")  # testsrc2 rounds sizes to even
     (root / "broken.mp4").write_bytes(b"this is not a video")
     return root
+
+
+#: Today's layer name prefixes -> the first model format's (indexed nn.Sequential blocks).
+_INDEXED_NAMES = {"conv1.conv.": "down.0.1.", "in1.": "down.1.", "conv2.conv.": "down.3.1.", "in2.": "down.4.",
+                  "conv3.conv.": "down.6.1.", "in3.": "down.7.", "deconv1.conv.": "up.0.conv.1.", "in4.": "up.1.",
+                  "deconv2.conv.": "up.3.conv.1.", "in5.": "up.4.", "deconv3.conv.": "up.6.1."}
+
+
+def indexed_state_dict(sd: dict) -> dict:
+    """A TransformerNet state dict under the names it had before its layers were named
+    (``down.0.1.weight``, ``res.0.conv1.1.weight``): what old model files and checkpoints hold."""
+    out = {}
+    for key, value in sd.items():
+        m = re.match(r"res(\d+)\.(?:(conv[12])\.conv|(in[12]))\.", key)
+        if m:
+            key = f"res.{int(m[1]) - 1}.{m[2] + '.1' if m[2] else m[3]}.{key[m.end():]}"
+        else:
+            prefix = next(p for p in _INDEXED_NAMES if key.startswith(p))
+            key = _INDEXED_NAMES[prefix] + key[len(prefix):]
+        out[key] = value
+    return out
 
 
 def stream_info(path: Path | str) -> dict:

@@ -11,11 +11,11 @@ from PIL import Image
 from torch.nn import functional as F
 
 from sketchbook.images import read_frame, write_frame
+from sketchbook.modelfile import save_model
 from sketchbook.network import (PARITIES, FastTransformerNet, TransformerNet, _reflect_fill, _space_to_depth,
                                 fold_upsample_weight, space_to_depth_weight)
 from sketchbook.plan import make_plan
 from sketchbook.stylize import stylize_batch, stylize_frames
-from sketchbook.train import save_model
 
 
 def _net(width=8, n_residual=2, seed=0):

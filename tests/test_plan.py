@@ -139,7 +139,7 @@ def test_hold_with_one_variant_or_short_clip():
 
 
 @pytest.mark.parametrize("hold, message", [(0, "at least 1"), ([0, 3], "at least 1"),
-                                            ([5, 3], "min must not be above max"),
+                                            ([5, 3], "hold: range [5, 3] has min 5 above max 3"),
                                             ("x", "integer or [min, max]")])
 def test_bad_hold(hold, message):
     with pytest.raises(ConfigError, match=message.replace("[", r"\[").replace("]", r"\]")):

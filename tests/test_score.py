@@ -2,10 +2,10 @@ import torch
 
 from sketchbook import lossnet
 from sketchbook.lossnet import LossNetwork
+from sketchbook.modelfile import save_model
 from sketchbook.network import TransformerNet
 from sketchbook.score import COLUMNS, label, score_models
 from sketchbook.settings import TrainSettings
-from sketchbook.train import save_model
 
 
 def test_labels_follow_the_seed():

@@ -2,10 +2,10 @@ import pytest
 import torch
 
 from sketchbook.images import read_frame, write_frame
+from sketchbook.modelfile import save_model
 from sketchbook.network import TransformerNet
 from sketchbook.plan import make_plan
 from sketchbook.stylize import stylize_frames
-from sketchbook.train import save_model
 
 
 def test_stylize_follows_the_plan(tmp_path):
@@ -34,20 +34,20 @@ def test_stylize_follows_the_plan(tmp_path):
 
 
 def test_levels_stretch_ink_and_paper_in_grayscale():
+    from sketchbook.modelfile import StyleModel
     from sketchbook.stylize import stylize_batch
 
     class Flat(torch.nn.Module):
-        levels = (0.2, 0.8)
-
         def forward(self, x):
             return x * 0.6 + 0.2  # ink at 0.2, paper at 0.8
 
     frames = torch.tensor([0, 255], dtype=torch.uint8).view(1, 1, 1, 2).expand(1, 3, 1, 2).contiguous()
-    plain = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", color="gray")
-    stretched = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", color="gray", levels=True)
+    model = StyleModel(Flat(), ink_paper=(0.2, 0.8))
+    plain = stylize_batch(model, frames, torch.device("cpu"), "fp32", color="gray")
+    stretched = stylize_batch(model, frames, torch.device("cpu"), "fp32", color="gray", levels=True)
     assert plain[0, 0, 0].tolist() == [51, 204]
     assert stretched[0, 0, 0].tolist() == [0, 255]
-    colour = stylize_batch(Flat(), frames, torch.device("cpu"), "fp32", color="sketch", levels=True)
+    colour = stylize_batch(model, frames, torch.device("cpu"), "fp32", color="sketch", levels=True)
     assert colour[0, 0, 0].tolist() == [51, 204]  # levels apply to grayscale only
 
 
@@ -269,7 +269,7 @@ def test_color_gray_has_equal_channels_and_sketch_is_the_networks_own_colours(tm
     src = read_frame(sorted(frames.glob("*.png"))[0])[None]
     model = load_model(models["a"])
     with torch.inference_mode():
-        own = to_uint8(model(src.float() / 255))
+        own = to_uint8(model.net(src.float() / 255))
     cpu = torch.device("cpu")
     # (the module itself: the fused CPU path differs from it by float rounding)
     assert torch.equal(stylize_batch(model, src, cpu, "fp32", "sketch", True, fast=False), own)

@@ -7,7 +7,7 @@ import torch
 
 from sketchbook.errors import InputFileError, WeightsError
 from sketchbook.lossnet import load_state_dict_file
-from sketchbook.stylize import load_model
+from sketchbook.modelfile import load_model
 
 RAN = []
 

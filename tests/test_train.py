@@ -6,9 +6,11 @@ import torch
 from sketchbook import lossnet
 from sketchbook.errors import ConfigError, InputFileError
 from sketchbook.lossnet import LossNetwork
-from sketchbook.stylize import load_model
+from sketchbook.modelfile import load_model
 from sketchbook.settings import TrainSettings
 from sketchbook.train import CropSampler, StyleLoss, gram_matrix, tone_loss, total_variation, train
+
+from helpers import indexed_state_dict
 
 
 def test_gram_matrix_known_values():
@@ -101,10 +103,11 @@ def test_train_writes_model_and_losses(assets, tmp_path):
     assert (res.steps, res.resumed_from) == (3, 0)
     blob = torch.load(tmp_path / "m.pt", weights_only=True)  # loads with weights_only
     assert blob["settings"]["seed"] == 5
-    lo, hi = blob["levels"]
+    lo, hi = blob["ink_paper"]
     assert 0.0 <= lo < hi <= 1.0
     model = load_model(tmp_path / "m.pt")
-    assert model.width == 8
+    assert model.net.width == 8
+    assert model.ink_paper == (lo, hi) and model.meta["settings"]["seed"] == 5
     # Same settings, same seed: the same weights (reproducible training).
     train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / "m2.pt", tmp_path / "l2.csv",
           torch.device("cpu"), "fp32", progress=lambda m: None)
@@ -148,7 +151,8 @@ class Interrupt(Exception):
     pass
 
 
-def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path):
+@pytest.mark.parametrize("old_names", [False, True], ids=["checkpoint", "checkpoint_before_named_layers"])
+def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path, old_names):
     s = TrainSettings(iterations=8, **TINY)
     content = sorted((assets / "content").iterdir())
     args = (s, assets / "lines.png", content, tiny_lossnet())
@@ -164,6 +168,10 @@ def test_interrupted_training_resumes_to_the_same_model(assets, tmp_path):
         train(*args, tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32",
               progress=stop_at_5, log_every=1, checkpoint=ckpt, checkpoint_every=2)
     assert ckpt.exists() and not (tmp_path / "m.pt").exists()
+    if old_names:  # a checkpoint written before the layers had names resumes too
+        blob = torch.load(ckpt, weights_only=True)
+        blob["model"] = indexed_state_dict(blob["model"])
+        torch.save(blob, ckpt)
     said = []
     res = train(*args, tmp_path / "m.pt", tmp_path / "m.csv", torch.device("cpu"), "fp32",
                 progress=said.append, checkpoint=ckpt, checkpoint_every=2)
