@@ -17,6 +17,7 @@ include: "rules/models.smk"
 include: "rules/video.smk"
 include: "rules/render.smk"
 include: "rules/stability.smk"
+include: "rules/audition.smk"
 
 
 rule all:

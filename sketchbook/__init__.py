@@ -21,4 +21,8 @@ CODE_VERSIONS = {
     "join_film": "1",
     "measure_stability": "1",
     "tabulate_stability": "1",
+    "sample_audition_frames": "1",
+    "audition_model": "1",
+    "draw_audition": "1",
+    "score_audition": "1",
 }
