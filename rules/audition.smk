@@ -45,9 +45,10 @@ rule audition_model:
         "logs/audition_model/{candidate}.tsv"
     conda:
         "../envs/torch.yaml"
-    threads: 2
+    # One thread and no `gpu` resource: previews are small, so on a CPU they train side by side, one
+    # a core (one's start-up overlapping another's training), and on a GPU several share it.
+    threads: 1
     resources:
-        gpu=1,
         attempt=attempt_number,
     params:
         settings=audition_train_params,
