@@ -28,8 +28,8 @@ from .atomic import atomic_dir, atomic_file
 from .errors import InputFileError
 
 #: The columns of ``results/audition/scores.csv``.
-SCORE_COLUMNS = ["candidate", "sketch_image", "style_loss", "content_loss", "train_seconds", "steps",
-                 "seconds_per_step", "ink", "paper"]
+SCORE_COLUMNS = ["candidate", "sketch_image", "style_loss", "content_loss", "train_seconds", "train_cpu_seconds",
+                 "steps", "seconds_per_step", "ink", "paper"]
 
 
 def frame_plan(spans: Sequence[tuple[float, float]], n: int) -> list[tuple[int, float]]:
@@ -165,7 +165,9 @@ def sheet_pages(
         y += row + CAPTION
         for cid, thumb, renders in chunk:
             d.line([(0, y - GAP // 2), (width, y - GAP // 2)], fill=(200, 200, 200))
-            d.text((GAP, y + row // 2 - 12), cid, fill="black", font=big)
+            # A long id in the small font (an id has no spaces to wrap at).
+            font = big if d.textlength(cid, font=big) <= LABEL_W - 2 * GAP else small
+            d.text((GAP, y + row // 2 - 12), cid, fill="black", font=font)
             t = _fit(_pil(thumb), row, row)
             sheet.paste(t, (LABEL_W + (row - t.width) // 2, y + (row - t.height) // 2))
             x = LABEL_W + row + GAP
@@ -215,8 +217,9 @@ def score_candidates(
 ) -> pd.DataFrame:
     """Each preview model's style and content loss on the sample frames (means; the preview
     training's loss: its ``settings``' layers and style scale, unweighted), and its training time
-    from its card. ``ink``: the share of dark pixels (< 0.5) of its output; ``paper``: the mean of
-    its brightest half (a drawing on white is near 1)."""
+    from its card (wall and CPU seconds: on a shared machine the CPU time is the one to compare).
+    ``ink``: the share of dark pixels (< 0.5) of its output; ``paper``: the mean of its brightest
+    half (a drawing on white is near 1)."""
     from .images import load_rgb, luminance, resize_short_side
     from .settings import TrainSettings
     from .stylize import load_model
@@ -242,7 +245,8 @@ def score_candidates(
         card = cards[cid]
         rows.append({"candidate": cid, "sketch_image": str(sketches[cid]),
                      "style_loss": acc["style"] / n, "content_loss": acc["content"] / n,
-                     "train_seconds": card["seconds"], "steps": card["steps"],
+                     "train_seconds": card["seconds"], "train_cpu_seconds": card.get("cpu_seconds"),
+                     "steps": card["steps"],
                      "seconds_per_step": card["seconds"] / max(1, card["steps"]),
                      "ink": acc["ink"] / n, "paper": acc["paper"] / n})
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
