@@ -1,6 +1,6 @@
 """Snakemake entry: a few frames across the clips for the audition (see sketchbook.audition)."""
 import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
-from sketchbook.audition import sample_audition_frames
+from sketchbook.audition_frames import sample_audition_frames
 from sketchbook.entry import run
 
 

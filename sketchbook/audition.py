@@ -4,8 +4,8 @@ Before choosing a film's sketches one tries many: each candidate gets a short pr
 (``rules/audition.smk``: one job per candidate, cached), and the previews are compared on the
 same few frames, sampled across the clips in film order:
 
-* :func:`frame_plan` and :func:`sample_audition_frames`: which frames, and grabbing them (one
-  ffmpeg seek each, no full decode, nothing shared with the film's frames);
+* :mod:`sketchbook.audition_frames`: which frames, and grabbing them (one ffmpeg seek each, no
+  full decode, nothing shared with the film's frames; no torch, for the ffmpeg environment);
 * :func:`render_candidates`: every preview model on every sample frame, as the film renders;
 * :func:`sheet_pages`: the contact sheet, one row per candidate (its sketch, its id, its renders),
   ``per_page`` rows a page (:func:`sketchbook.config.audition_pages` names the pages);
@@ -16,7 +16,6 @@ same few frames, sampled across the clips in film order:
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from pathlib import Path
 from typing import Mapping, Sequence
 
@@ -24,68 +23,11 @@ import pandas as pd
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
-from .atomic import atomic_dir, atomic_file
-from .errors import InputFileError
+from .atomic import atomic_file
 
 #: The columns of ``results/audition/scores.csv``.
 SCORE_COLUMNS = ["candidate", "sketch_image", "style_loss", "content_loss", "train_seconds", "train_cpu_seconds",
                  "steps", "seconds_per_step", "ink", "paper"]
-
-
-def frame_plan(spans: Sequence[tuple[float, float]], n: int) -> list[tuple[int, float]]:
-    """``n`` frames spread over clips in film order: ``(clip index, time in s)``.
-
-    ``spans``: each clip's (start, end) in s. With at least as many frames as clips, every clip
-    gets ``n // clips`` frames (the first ``n % clips`` one more), evenly spaced within it (at the
-    middles of equal parts); with fewer, ``n`` clips spread over the list get one frame each, at
-    their middle."""
-    c = len(spans)
-    if c == 0 or n < 1:
-        return []
-    if n < c:
-        chosen = [min(c - 1, int((i + 0.5) * c / n)) for i in range(n)]
-        counts = {i: 1 for i in chosen}
-    else:
-        counts = {i: n // c + (1 if i < n % c else 0) for i in range(c)}
-    plan = []
-    for i, k in counts.items():
-        a, b = spans[i]
-        plan += [(i, a + (j + 0.5) * (b - a) / k) for j in range(k)]
-    return plan
-
-
-def sample_audition_frames(clips: Sequence[Mapping], out_dir: Path | str, index: Path | str, n: int,
-                           max_side: int) -> list[dict]:
-    """Grab ``n`` frames across ``clips`` (dicts with ``clip``, ``path``, ``start``, ``end``) as PNGs
-    ``frame_NN.png`` in ``out_dir``, as a player shows them (rotation and pixel aspect applied),
-    the longer side at most ``max_side``; ``index`` (JSON) lists them with their clip and time."""
-    import ffmpeg
-
-    from .video import _input, _run, fit_size, probe
-
-    probes = [probe(c["path"], need_rate=False) for c in clips]
-    spans = []
-    for c, p in zip(clips, probes):
-        end = min(p.duration, c["end"]) if c.get("end") is not None else p.duration
-        start = min(float(c.get("start") or 0.0), end)
-        spans.append((start, end))
-    frames = []
-    out_dir = Path(out_dir)
-    with atomic_dir(out_dir) as tmp:
-        for k, (i, t) in enumerate(frame_plan(spans, n), start=1):
-            c, p = clips[i], probes[i]
-            name = f"frame_{k:02d}.png"
-            w, h = fit_size(p.width, p.height, max_side)
-            v = ffmpeg.input(_input(c["path"]), ss=f"{t:.4f}").video.filter("scale", w, h, flags="area")
-            if Fraction(p.sar) != 1:
-                v = v.filter("setsar", 1)
-            _run(ffmpeg.output(v, str(tmp / name), vframes=1), f"sampling audition frames of {c['path']}")
-            if not (tmp / name).is_file():
-                raise InputFileError(f"clip {c['path']}: no frame decodes at {t:.2f} s (damaged or cut off?)")
-            frames.append({"file": name, "clip": c["clip"], "time": round(t, 3)})
-    with atomic_file(index) as tmp_index:
-        tmp_index.write_text(json.dumps(frames, indent=1) + "\n")
-    return frames
 
 
 def read_frames(frames_dir: Path | str, index: Path | str) -> list[tuple[str, torch.Tensor]]:

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from sketchbook import audition
+from sketchbook import audition, audition_frames
 from sketchbook import config as sbconfig
 from sketchbook.errors import ConfigError
 
@@ -118,13 +118,13 @@ def test_page_and_flip_names():
 
 def test_frame_plan_spreads_over_every_clip():
     spans = [(0.0, 3.0), (1.0, 2.0), (0.0, 10.0)]
-    plan = audition.frame_plan(spans, 4)
+    plan = audition_frames.frame_plan(spans, 4)
     assert [i for i, _ in plan] == [0, 0, 1, 2]  # every clip, the first twice
     assert [t for _, t in plan] == pytest.approx([0.75, 2.25, 1.5, 5.0])
     # Fewer frames than clips: spread over the list, one at each middle.
-    assert audition.frame_plan(spans, 1) == [(1, 1.5)]
-    assert [i for i, _ in audition.frame_plan([(0, 1)] * 5, 2)] == [1, 3]
-    assert audition.frame_plan([], 3) == []
+    assert audition_frames.frame_plan(spans, 1) == [(1, 1.5)]
+    assert [i for i, _ in audition_frames.frame_plan([(0, 1)] * 5, 2)] == [1, 3]
+    assert audition_frames.frame_plan([], 3) == []
 
 
 def _img(h, w, value=128):
