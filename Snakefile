@@ -22,6 +22,7 @@ include: "rules/video.smk"
 include: "rules/render.smk"
 include: "rules/stability.smk"
 include: "rules/report.smk"
+include: "rules/audition.smk"
 
 
 rule all:

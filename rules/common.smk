@@ -32,6 +32,16 @@ if workflow.is_main_process:
 SKETCHES = list(CFG["sketches"])
 VARIANTS = list(CFG["variants"])
 CLIPS = list(CFG["clips"])
+# The audition's candidate sketches (id -> image), none without an audition key. Listing a folder
+# needs it on disk: a cluster or cloud job that parses the workflow where it is not sees none.
+AUDITION = CFG.get("audition") or sbconfig.audition_defaults()
+try:
+    CANDIDATES = sbconfig.audition_candidates(CFG)
+except SketchbookError as exc:
+    if workflow.is_main_process:
+        raise WorkflowError(f"invalid config: {exc}") from None
+    CANDIDATES = {}
+CANDIDATE_IDS = list(CANDIDATES)
 RENDER = sbconfig.render_defaults(CFG)
 # Content photos for training and for scoring: their files, or in a cloud job where the folder is
 # not on disk, the folder itself (the job lists it).
@@ -48,6 +58,7 @@ wildcard_constraints:
     sketch=_one_of(SKETCHES),
     variant=_one_of(VARIANTS),
     clip=_one_of(CLIPS),
+    candidate=_one_of(CANDIDATE_IDS),
 
 
 def attempt_number(wildcards, attempt):
@@ -151,3 +162,47 @@ def stability_clips(wildcards):
     """Each clip's sketch and variants, in film order: the stability table's first columns."""
     clips = CFG["clips"]
     return {c: {"sketch": clips[c]["sketch"], "variants": list(clips[c]["variants"])} for c in CLIPS}
+
+
+def audition_targets(wildcards):
+    """What `snakemake audition` makes; a config without candidates says how to name some."""
+    if not CANDIDATE_IDS:
+        raise WorkflowError(
+            "the audition needs candidate sketches: add an audition key to the config, e.g. "
+            "`audition: {candidates: my-sketches/}` (a folder, or a list of folders and image files)"
+        )
+    return [*audition_sheet_outputs(), *audition_flip_outputs(), "results/audition/scores.csv"]
+
+
+def audition_sheet_outputs():
+    """The contact sheet's pages (results/audition/sheet.png, sheet-2.png, ...)."""
+    return sbconfig.audition_pages(len(CANDIDATE_IDS), AUDITION["per_page"])
+
+
+def audition_flip_outputs():
+    """One flip GIF per sample frame (results/audition/flip.gif, flip-2.gif, ...)."""
+    return sbconfig.audition_flips(AUDITION["frames"])
+
+
+def candidate_image(wildcards):
+    return CANDIDATES[wildcards.candidate]
+
+
+def audition_models(wildcards):
+    return expand("results/audition/models/{candidate}.pt", candidate=CANDIDATE_IDS)
+
+
+def audition_cards(wildcards):
+    return expand("results/audition/models/{candidate}.card.json", candidate=CANDIDATE_IDS)
+
+
+def audition_sketches(wildcards):
+    return [CANDIDATES[c] for c in CANDIDATE_IDS]
+
+
+def audition_train_params(wildcards):
+    return sbconfig.audition_settings(CFG) if "audition" in CFG else {}
+
+
+def audition_frame_params(wildcards):
+    return sbconfig.audition_frame_settings(CFG) if "audition" in CFG else {}

@@ -23,4 +23,8 @@ CODE_VERSIONS = {
     "tabulate_stability": "1",
     "clip_strip": "1",
     "player": "1",
+    "sample_audition_frames": "1",
+    "audition_model": "1",
+    "draw_audition": "1",
+    "score_audition": "1",
 }

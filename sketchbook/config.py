@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import copy
+import re
 from fractions import Fraction
 from functools import lru_cache
 from importlib import resources
@@ -155,6 +156,14 @@ def validate(config: dict, check_files: bool = True) -> dict:
         from .inputs import check_files
 
         check_files(cfg, train + held)
+    if "audition" in cfg:
+        audition_settings(cfg)  # an invalid combination fails here, naming audition.training
+        if check_files:
+            from .inputs import MIN_SKETCH_SIDE, check_image
+
+            for cid, path in audition_candidates(cfg).items():
+                check_image(path, f"config key audition.candidates ({cid})", "candidate sketch", verify=True,
+                            min_side=MIN_SKETCH_SIDE)
     return cfg
 
 
@@ -250,6 +259,82 @@ def train_settings(cfg: dict, variant: str) -> dict:
         return TrainSettings.from_dict(merged).to_dict()
     except (ConfigError, TypeError) as exc:
         raise ConfigError(f"config key variants.{variant}: {exc}") from exc
+
+
+#: A candidate sketch's id: its file's stem, as a sketch id (the schema's ``$defs/id``).
+CANDIDATE_ID = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def audition_candidates(cfg: dict) -> dict[str, str]:
+    """The audition's candidate sketches: id (the file's stem) -> path, in the order given (a
+    folder's images in name order). Folders are listed here, so this needs them on disk.
+
+    Raises :class:`ConfigError` naming the key for a missing file or folder, a folder without
+    images, a stem that is not an id, and two candidates with one id."""
+    spec = cfg.get("audition", {}).get("candidates")
+    if spec is None:
+        return {}
+    entries = [spec] if isinstance(spec, str) else list(spec)
+    out: dict[str, str] = {}
+    for i, entry in enumerate(entries):
+        key = "config key audition.candidates" + ("" if isinstance(spec, str) else f"[{i}]")
+        p = Path(entry)
+        if p.is_dir():
+            files = [str(f) for f in list_images(p)]
+            if not files:
+                raise ConfigError(f"{key}: no images ({', '.join(IMAGE_SUFFIXES)}) in folder {entry}")
+        elif p.exists():
+            files = [entry]
+        else:
+            raise ConfigError(f"{key}: {entry} does not exist (a folder of sketches or an image file)")
+        for f in files:
+            cid = Path(f).stem
+            if not CANDIDATE_ID.fullmatch(cid):
+                raise ConfigError(f"{key}: candidate {f}: its name {cid!r} is not an id (letters, digits, "
+                                  "_ and - only; the file's stem is the candidate's id): rename the file")
+            if cid in out:
+                raise ConfigError(f"{key}: candidates {out[cid]} and {f} have the same id {cid!r} "
+                                  "(ids are file stems): rename one")
+            out[cid] = f
+    return out
+
+
+def audition_defaults() -> dict:
+    """The audition key's defaults (the schema's), for a config without one."""
+    props = schema()["properties"]["audition"]["properties"]
+    return {k: copy.deepcopy(v["default"]) for k, v in props.items() if "default" in v}
+
+
+def audition_pages(n_candidates: int, per_page: int, first: str = "results/audition/sheet.png") -> list[str]:
+    """The contact sheet's pages: ``sheet.png``, then ``sheet-2.png``, ``sheet-3.png``, ... (at least one)."""
+    pages = max(1, -(-n_candidates // per_page))
+    stem, _, ext = first.rpartition(".")
+    return [first] + [f"{stem}-{i}.{ext}" for i in range(2, pages + 1)]
+
+
+def audition_flips(n_frames: int) -> list[str]:
+    """One flip GIF per sample frame: ``flip.gif`` (the first frame), ``flip-2.gif``, ..."""
+    return audition_pages(n_frames, 1, "results/audition/flip.gif")
+
+
+def audition_settings(cfg: dict) -> dict:
+    """The preview training's settings: defaults < config.training < audition.training (whose own
+    defaults, a short run on small crops, are the schema's)."""
+    merged = {**TrainSettings().to_dict(), **(cfg.get("training") or {}),
+              **(cfg["audition"].get("training") or {})}
+    try:
+        return TrainSettings.from_dict(merged).to_dict()
+    except (ConfigError, TypeError) as exc:
+        raise ConfigError(f"config key audition.training: {exc}") from exc
+
+
+def audition_frame_settings(cfg: dict) -> dict:
+    """What changes the audition's sample frames: each clip's path and trim (film order), how many
+    frames, their size."""
+    a = cfg["audition"]
+    clips = [{"clip": cid, "path": c["path"], "start": c.get("start"), "end": c.get("end")}
+             for cid, c in cfg["clips"].items()]
+    return {"clips": clips, "frames": a["frames"], "max_side": a["max_side"]}
 
 
 def render_defaults(cfg: dict) -> dict:

@@ -129,3 +129,20 @@ def test_clip_rejects_bad_arguments(tmp_path: Path, kwargs: dict) -> None:
     with pytest.raises(ValueError):
         demo.make_clip(tmp_path / "c.mp4", _photo(), **args)  # type: ignore[arg-type]
     assert not (tmp_path / "c.mp4").exists()
+
+
+def test_candidate_sketches_are_deterministic_and_differ() -> None:
+    """The audition's candidates (demo/candidates/): ink on paper, each its own hand."""
+    ims = {s: np.asarray(demo.draw_candidate(s, size=128, seed=0)).astype(np.float64) for s in demo.CANDIDATE_STYLES}
+    assert set(ims) == {"stipple", "charcoal", "brush", "contour"}
+    assert np.array_equal(np.asarray(demo.draw_candidate("brush", size=128, seed=0)), ims["brush"])
+    for s, a in ims.items():
+        assert a.shape == (128, 128) and a.min() <= 60 and np.median(a) >= 120, s  # ink, and paper showing
+    ink = {s: (a < 128).mean() for s, a in ims.items()}
+    assert ink["contour"] < 0.1 < ink["brush"]  # thin lines against broad strokes
+    names = list(ims)
+    for i, s in enumerate(names):
+        for t in names[i + 1:]:
+            assert np.abs(ims[s] - ims[t]).mean() > 10, (s, t)
+    with pytest.raises(ValueError, match="unknown candidate style"):
+        demo.draw_candidate("watercolour")

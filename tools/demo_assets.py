@@ -1008,6 +1008,140 @@ def _draw_scribble(size: int, rng: np.random.Generator) -> Image.Image:
     return sheet.finish()
 
 
+# --------------------------------------------------------------------------------------------
+# audition candidates: the same scenes in other hands (stippling, charcoal, brush, contour)
+# --------------------------------------------------------------------------------------------
+
+
+def _draw_stipple(size: int, rng: np.random.Generator) -> Image.Image:
+    """The still life in stippling: round dots of a technical pen, denser where the tone is darker
+    (no outlines; the edges are where the density changes)."""
+    sheet = _Sheet(size, rng)
+    life = _StillLife(size, rng)
+    u = _pen_unit(size)
+    tone = np.clip(life.tone + 0.05 * _smooth_noise(rng, size, size, 10 * u), 0, 1)
+    # Candidate dots on a jittered grid, kept with a probability that grows with the tone.
+    step = 1.6 * u
+    n = int(size / step)
+    gy, gx = (np.mgrid[0:n, 0:n] + 0.5) * step
+    px = (gx + rng.uniform(-0.5, 0.5, gx.shape) * step).ravel()
+    py = (gy + rng.uniform(-0.5, 0.5, gy.shape) * step).ravel()
+    t = tone[np.clip(py.astype(int), 0, size - 1), np.clip(px.astype(int), 0, size - 1)]
+    keep = rng.random(len(px)) < np.clip(1.15 * t, 0, 1) ** 1.1 * 0.85
+    r = 0.8 * u * _SS
+    for x, y in zip(px[keep] * _SS, py[keep] * _SS):
+        rr = r * rng.uniform(0.8, 1.25)
+        sheet.draw.ellipse((x - rr, y - rr, x + rr, y + rr), fill=int(rng.uniform(10, 40)))
+    sheet.box = [0.0, 0.0, float(size * _SS), float(size * _SS)]
+    return sheet.finish()
+
+
+def _draw_charcoal(size: int, rng: np.random.Generator) -> Image.Image:
+    """The landscape in charcoal: broad, smudged tone whose grain catches on the paper's tooth, and
+    a few soft, heavy strokes along the skyline and the trunk."""
+    sheet = _Sheet(size, rng)
+    scape = _Landscape(size, rng)
+    u = _pen_unit(size)
+    n = size * _SS
+    tone = np.asarray(Image.fromarray((np.clip(scape.tone, 0, 1) * 255).astype(np.uint8)).resize((n, n)),
+                      dtype=np.float64) / 255
+    # Smudged: the tone pushed around by broad noise (a finger's rubbing), then the paper's tooth:
+    # charcoal sits on the grain's peaks and skips its valleys in the light tones.
+    rub = _smooth_noise(rng, n, n, 40 * u * _SS)
+    tooth = _smooth_noise(rng, n, n, 1.2 * _SS) * 0.6 + rng.standard_normal((n, n)) * 0.25
+    dark = np.clip(0.15 + 1.05 * tone + 0.2 * rub, 0, 1)
+    cover = np.clip((dark - 0.35 + 0.35 * tooth) * 2.2, 0, 1) * (dark > 0.22)
+    sheet.trans *= (1 - 0.8 * cover).astype(np.float32)
+    xs = np.linspace(-0.02, 1.02, 90)
+    for line in (np.stack([xs, scape.far(xs)], 1), np.stack([xs, scape.near(xs)], 1)):
+        _pen(sheet, line * size, width=7 * u, ink=70.0, wobble=1.5 * u, wavelength=60.0, pressure_var=0.4)
+    tx, gy = scape.tx, scape.gy
+    for side in (-1, 1):
+        xt = tx + side * np.array([0.037, 0.02, 0.017, 0.012])
+        yt = np.array([gy + 0.01, gy - 0.15, 0.5, 0.4])
+        _pen(sheet, np.stack([xt, yt], 1) * size, width=6 * u, ink=60.0, wobble=1.0 * u, pressure_var=0.4)
+    sheet.flush()
+    return sheet.finish()
+
+
+def _draw_brush(size: int, rng: np.random.Generator) -> Image.Image:
+    """The still life in bold brush: the dark masses in broad, dry, black strokes (paper showing
+    between them), and heavy outlines."""
+    sheet = _Sheet(size, rng)
+    life = _StillLife(size, rng)
+    u = _pen_unit(size)
+    noise = 0.08 * _smooth_noise(rng, size, size, 18 * u)
+    for k, (thr, angle) in enumerate(((0.42, -25), (0.68, 65))):
+        cond = life.tone + noise > thr
+        bb = _bbox(cond)
+        if bb is None:
+            continue
+        lines = _straight_lines(rng, bb, angle + _jit(rng, 6), 9.5 * u)
+        _hatch_layer(sheet, cond, lines, width=8.5 * u, ink=8.0, patch=70 * u, min_len=8 * u, bow=0.08, wobble=1.2 * u)
+    for lab in (4, 6, 8):  # the box's front, the vase, the apple: a heavy outline each
+        m = life.label == lab
+        ys, xs = np.nonzero(m)
+        if len(xs) == 0:
+            continue
+        cx, cy = xs.mean(), ys.mean()
+        ang = np.arctan2(ys - cy, xs - cx)
+        order = np.argsort(ang)
+        rim = np.hypot(xs - cx, ys - cy)
+        bins = np.linspace(-np.pi, np.pi, 48)
+        pts = []
+        for a0, a1 in zip(bins[:-1], bins[1:]):
+            sel = (ang[order] >= a0) & (ang[order] < a1)
+            if sel.any():
+                i = order[sel][np.argmax(rim[order][sel])]
+                pts.append((xs[i], ys[i]))
+        if len(pts) > 3:
+            pts.append(pts[0])
+            _pen(sheet, np.array(pts, dtype=np.float64), width=5.5 * u, ink=5.0, wobble=1.4 * u, wavelength=80.0,
+                 pressure_var=0.45, taper=(10.0 * u, 25.0 * u))
+    sheet.flush()
+    return sheet.finish()
+
+
+def _draw_contour(size: int, rng: np.random.Generator) -> Image.Image:
+    """The landscape in fine contour: a thin, even pen line around every shape, traced once, no
+    shading at all."""
+    sheet = _Sheet(size, rng)
+    scape = _Landscape(size, rng)
+    kw = {**_outline_pen(scape), "width": 0.8 * _pen_unit(size), "ink": 20.0, "overshoot": 0.0, "jitter": 0.2}
+    xs = np.linspace(-0.02, 1.02, 160)
+    _contour(sheet, np.stack([xs, scape.far(xs)], 1), z=0.3, passes=1, **kw)
+    _contour(sheet, np.stack([xs, scape.near(xs)], 1), z=0.6, passes=1, **kw)
+    tx, gy = scape.tx, scape.gy
+    for side in (-1, 1):
+        xt = tx + side * np.array([0.037, 0.02, 0.017, 0.012])
+        yt = np.array([gy + 0.01, gy - 0.15, 0.5, 0.4])
+        _contour(sheet, np.stack([xt, yt], 1), z=2, passes=1, **kw)
+    _crown_outlines(sheet, scape)
+    _house_outlines(sheet, scape)
+    _sun(sheet, scape)
+    _cloud_and_birds(sheet, scape)
+    return sheet.finish()
+
+
+CANDIDATE_STYLES: tuple[str, ...] = ("stipple", "charcoal", "brush", "contour")
+"""The audition's extra candidate sketches (``demo/candidates/``): the demo's scenes in other hands."""
+
+_DRAW = {"stipple": _draw_stipple, "charcoal": _draw_charcoal, "brush": _draw_brush, "contour": _draw_contour}
+
+
+def draw_candidate(style: str, size: int = 384, seed: int = 0) -> Image.Image:
+    """A candidate sketch (mode ``"L"``, ``size`` x ``size``) in one of :data:`CANDIDATE_STYLES`:
+    ``"stipple"`` (the still life in dots), ``"charcoal"`` (the landscape in smudged charcoal),
+    ``"brush"`` (the still life in bold dry-brush strokes), ``"contour"`` (the landscape in thin
+    outlines only). The same ``(style, size, seed)`` always gives the same image."""
+    if style not in CANDIDATE_STYLES:
+        raise ValueError(f"unknown candidate style {style!r}; choose one of {', '.join(CANDIDATE_STYLES)}")
+    if not isinstance(size, int) or size < 64:
+        raise ValueError(f"sketch size must be an integer >= 64, got {size!r}")
+    rng = np.random.default_rng([seed, 100 + CANDIDATE_STYLES.index(style)])
+    return _DRAW[style](size, rng)
+
+
 def draw_sketch(style: str, size: int = 384, seed: int = 0) -> Image.Image:
     """A black-and-white pen sketch (mode ``"L"``, ``size`` x ``size``) in one of
     :data:`SKETCH_STYLES`: ``"hatch"`` is a fineliner still life with contours and parallel and
@@ -1252,8 +1386,9 @@ DEMO_CLIPS: tuple[tuple[str, str, float, str, tuple[int, int], str | None, tuple
 
 def make_demo(root: Path) -> None:
     """Write the demo assets under ``root``: ``sketches/{hatch,scribble}.png`` (the film's),
-    ``sketches/watercolor.png`` (a colour sketch for the README), ``content/*.jpg`` and
-    ``clips/{intro,coffee,cat}.mp4``."""
+    ``sketches/watercolor.png`` (a colour sketch for the README),
+    ``candidates/{stipple,charcoal,brush,contour}.png`` (the audition's),
+    ``content/*.jpg`` and ``clips/{intro,coffee,cat}.mp4``."""
     _skimage_data()  # missing scikit-image: say so before drawing anything
     root = Path(root)
     sk = root / "sketches"
@@ -1261,6 +1396,10 @@ def make_demo(root: Path) -> None:
     for style in SKETCH_STYLES:
         draw_sketch(style, 384, seed=0).save(sk / f"{style}.png", optimize=True)
     draw_watercolor(384, seed=0).save(sk / "watercolor.png", optimize=True)
+    cand = root / "candidates"
+    cand.mkdir(parents=True, exist_ok=True)
+    for style in CANDIDATE_STYLES:
+        draw_candidate(style, 384, seed=0).save(cand / f"{style}.png", optimize=True)
     make_content_images(root / "content", 256)
     for fname, photo, seconds, fps, size, audio, start, end in DEMO_CLIPS:
         make_clip(root / "clips" / fname, load_photo(photo), seconds, fps, size, audio, start=start, end=end)
