@@ -59,6 +59,7 @@ wildcard_constraints:
     variant=_one_of(VARIANTS),
     clip=_one_of(CLIPS),
     candidate=_one_of(CANDIDATE_IDS),
+    next_clip=_one_of(CLIPS),
 
 
 def attempt_number(wildcards, attempt):
@@ -156,6 +157,28 @@ def clip_stabilize(wildcards):
 
 def film_fps(wildcards):
     return sbconfig.film_fps(CFG)
+
+
+def film_transitions(wildcards):
+    return [{"type": t["type"], "duration": t["duration"]} for t in sbconfig.film_transitions(CFG)]
+
+
+def morph_frames(wildcards):
+    """The blended frames of each morph cut, in film order (none for other transitions)."""
+    return [f"results/morphs/{a}/{b}" for a, b in sbconfig.morph_cuts(CFG)]
+
+
+def morph_metas(wildcards):
+    return [f"results/morphs/{a}/{b}.json" for a, b in sbconfig.morph_cuts(CFG)]
+
+
+def morph_params(wildcards):
+    return sbconfig.morph_settings(CFG, wildcards.clip, wildcards.next_clip)
+
+
+def next_clip_models(wildcards):
+    clip = CFG["clips"][wildcards.next_clip]
+    return [f"results/models/{clip['sketch']}/{v}.pt" for v in clip["variants"]]
 
 
 def stability_clips(wildcards):

@@ -1,4 +1,5 @@
-# Clip -> frames (+ audio); stylized frames -> clip; clips -> film.
+# Clip -> frames (+ audio); stylized frames -> clip; frames around a morph cut -> blended frames;
+# clips -> film.
 
 
 rule extract_frames:
@@ -48,11 +49,42 @@ rule encode_clip:
         "../scripts/encode_clip.py"
 
 
+rule morph_cut:
+    input:
+        frames="results/frames/{clip}",
+        stylized="results/stylized/{clip}",
+        plan="results/plans/{clip}.csv",
+        meta="results/frames/{clip}.json",
+        models=clip_models,
+        next_frames="results/frames/{next_clip}",
+        next_stylized="results/stylized/{next_clip}",
+        next_plan="results/plans/{next_clip}.csv",
+        next_meta="results/frames/{next_clip}.json",
+        next_models=next_clip_models,
+    output:
+        frames=directory("results/morphs/{clip}/{next_clip}"),
+        meta="results/morphs/{clip}/{next_clip}.json",
+    log:
+        "logs/morph_cut/{clip}/{next_clip}.log",
+    benchmark:
+        "logs/morph_cut/{clip}/{next_clip}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    params:
+        morph=morph_params,
+        code_version=CODE_VERSIONS["morph_cut"],
+    script:
+        "../scripts/morph_cut.py"
+
+
 rule join_film:
     input:
         clips=expand("results/clips/{clip}.mp4", clip=CLIPS),
         metas=expand("results/frames/{clip}.json", clip=CLIPS),
         audios=expand("results/audio/{clip}.wav", clip=CLIPS),
+        morphs=morph_frames,
+        morph_metas=morph_metas,
     output:
         report(
             "results/film.mp4",
@@ -69,6 +101,7 @@ rule join_film:
     params:
         order=CLIPS,
         fps=film_fps,
+        transitions=film_transitions,
         code_version=CODE_VERSIONS["join_film"],
     script:
         "../scripts/join_film.py"

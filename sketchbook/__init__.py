@@ -19,6 +19,7 @@ CODE_VERSIONS = {
     "stylize_frames": "2",
     "encode_clip": "1",
     "join_film": "1",
+    "morph_cut": "1",
     "measure_stability": "1",
     "tabulate_stability": "1",
     "clip_strip": "1",

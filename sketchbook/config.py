@@ -137,6 +137,10 @@ def validate(config: dict, check_files: bool = True) -> dict:
                               f"(clips: {', '.join(cfg['clips'])})")
     if cfg["film"]["fps"] is not None:
         parse_fps(cfg["film"]["fps"], "config key film.fps")
+    first = next(iter(cfg["clips"]))
+    if "transition_in" in cfg["clips"][first]:
+        raise ConfigError(f"config key clips.{first}.transition_in: {first} is the film's first clip: no cut "
+                          "comes before it (set it on the clip after the cut)")
     for name in cfg["variants"]:
         train_settings(cfg, name)  # unknown/invalid combinations fail here, naming the variant
 
@@ -367,3 +371,40 @@ def extract_settings(cfg: dict, clip: str) -> dict:
 def film_fps(cfg: dict) -> Optional[str]:
     f = cfg["film"]["fps"]
     return None if f is None else str(parse_fps(f, "film.fps"))
+
+
+def film_transitions(cfg: dict) -> list[dict]:
+    """The transition at each cut, in film order: ``{"before", "after", "type", "duration"}``, from
+    ``film.transition`` < the after clip's ``transition_in``. A cut's duration is 0 (it has none)."""
+    clips = list(cfg["clips"])
+    out = []
+    for before, after in zip(clips, clips[1:]):
+        t = {**cfg["film"]["transition"], **(cfg["clips"][after].get("transition_in") or {})}
+        kind = str(t["type"])
+        out.append({"before": before, "after": after, "type": kind,
+                    "duration": 0.0 if kind == "cut" else float(t["duration"])})
+    return out
+
+
+def morph_cuts(cfg: dict) -> list[tuple[str, str]]:
+    """The cuts (before, after) whose transition is a style morph, in film order."""
+    return [(t["before"], t["after"]) for t in film_transitions(cfg) if t["type"] == "morph"]
+
+
+#: The render settings that finish a model's frames (``sketchbook.stylize.finish``): the ones a
+#: morph's frames drawn by a clip's model follow.
+DRAW_KEYS = ("color", "levels", "strength")
+
+
+def morph_settings(cfg: dict, before: str, after: str) -> dict:
+    """What changes a morph's frames besides its input files: the duration, and each clip's
+    variants (which model file is which) and drawing settings."""
+    cut = next((t for t in film_transitions(cfg) if (t["before"], t["after"]) == (before, after)), None)
+    if cut is None or cut["type"] != "morph":
+        raise ConfigError(f"no morph at a cut {before} -> {after} (film.transition, clips.{after}.transition_in)")
+
+    def side(clip: str) -> dict:
+        rs = render_settings(cfg, clip)
+        return {"variants": list(cfg["clips"][clip]["variants"]), **{k: rs[k] for k in DRAW_KEYS}}
+
+    return {"duration": cut["duration"], "before": side(before), "after": side(after)}

@@ -14,13 +14,14 @@ import shutil
 from dataclasses import asdict, dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Mapping, Optional, Sequence
 
 import ffmpeg
 import numpy as np
 
 from .atomic import atomic_dir, atomic_file
 from .errors import InputFileError, VideoError
+from .transitions import MORPH_HEAD, MORPH_TAIL, Cut, film_frames, page_turn_expr, plan_cuts
 
 log = logging.getLogger(__name__)
 
@@ -358,31 +359,62 @@ def join(
     fps: Optional[str] = None,
     crf: int = 18,
     preset: str = "medium",
-) -> None:
-    """Concatenate clips in order into one film at ``fps`` (default: the first clip's rate).
+    transitions: Optional[Sequence[Mapping]] = None,
+    morphs: Optional[Sequence[Optional[Path | str]]] = None,
+) -> list[Cut]:
+    """Join clips in order into one film at ``fps`` (default: the first clip's rate); returns the cuts.
 
     Every clip is fitted (scaled, padded white) into the first clip's size. The soundtrack is
     the clips' WAVs joined (silence for silent clips); a film of silent clips has no audio.
+
+    ``transitions``: one ``{"type", "duration"}`` per cut (default: all ``cut``; see
+    :mod:`sketchbook.transitions`). Cuts and morphs concatenate the clips (the film has every
+    frame; a film of cuts is the film of before, byte for byte); ``morphs`` then names, for each
+    morph cut, the folder of blended frames (``tail_*.png``, ``head_*.png``, made by
+    :func:`sketchbook.morph.morph_cut`) spliced in place of the clips' own frames around the cut.
+    ``crossfade`` and ``page`` overlap the two clips (``xfade`` on the picture, ``acrossfade``
+    on the sound, both over the same whole film frames); each clip's sound is then fitted to its
+    picture's length in the film (padded or trimmed by under half a frame), so the sound stays in
+    sync at every cut and both streams have the same length.
     """
     if not clips:
         raise VideoError("join: no clips")
+    if not (len(clips) == len(metas) == len(audios)):
+        raise VideoError(f"join: {len(clips)} clips, {len(metas)} metadata files, {len(audios)} audio files")
     out = Path(out)
     rate = fps or metas[0].fps
     W = math.ceil(metas[0].width / 2) * 2
     H = math.ceil(metas[0].height / 2) * 2
     any_audio = any(m.has_audio for m in metas)
-    parts = []
-    for clip, audio in zip(clips, audios):
-        v = (ffmpeg.input(str(clip)).video
-             .filter("scale", W, H, force_original_aspect_ratio="decrease")
-             .filter("pad", W, H, "(ow-iw)/2", "(oh-ih)/2", color="white")
-             .filter("setsar", 1)
-             .filter("fps", fps=rate))
-        parts.append(v)
-        if any_audio:
-            parts.append(ffmpeg.input(str(audio)).audio)
-    joined = ffmpeg.concat(*parts, v=1, a=1 if any_audio else 0).node
-    streams = [joined[0]] + ([joined[1]] if any_audio else [])
+    n_cuts = len(clips) - 1
+    transitions = list(transitions) if transitions is not None else [{"type": "cut"}] * n_cuts
+    morphs = list(morphs) if morphs is not None else [None] * n_cuts
+    if len(morphs) != n_cuts:
+        raise VideoError(f"join: {n_cuts} cuts, {len(morphs)} morph folders (None where a cut is no morph)")
+    cuts = plan_cuts([m.clip for m in metas], [m.frames for m in metas], [m.fps for m in metas],
+                     transitions, rate)
+    for cut, folder in zip(cuts, morphs):
+        if cut.type == "morph" and folder is None:
+            raise VideoError(f"join: cut {cut.before} -> {cut.after} is a morph, but no morph frames were given")
+
+    pictures = []
+    for i, clip in enumerate(clips):
+        v = _clip_picture(clip, metas[i], cuts[i - 1] if i else None, morphs[i - 1] if i else None,
+                          cuts[i] if i < n_cuts else None, morphs[i] if i < n_cuts else None)
+        pictures.append(v.filter("scale", W, H, force_original_aspect_ratio="decrease")
+                        .filter("pad", W, H, "(ow-iw)/2", "(oh-ih)/2", color="white")
+                        .filter("setsar", 1)
+                        .filter("fps", fps=rate))
+    if not any(c.overlap for c in cuts):
+        parts = []
+        for v, audio in zip(pictures, audios):
+            parts.append(v)
+            if any_audio:
+                parts.append(ffmpeg.input(str(audio)).audio)
+        joined = ffmpeg.concat(*parts, v=1, a=1 if any_audio else 0).node
+        streams = [joined[0]] + ([joined[1]] if any_audio else [])
+    else:
+        streams = _overlapped(pictures, audios, metas, cuts, Fraction(rate), any_audio)
     kwargs = dict(vcodec="libx264", pix_fmt="yuv420p", crf=crf, preset=preset, r=rate,
                   movflags="+faststart", format="mp4")
     if any_audio:
@@ -390,6 +422,109 @@ def join(
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_file(out) as tmp:
         _run(ffmpeg.output(*streams, str(tmp), **kwargs), f"joining {out}")
+    return cuts
+
+
+def _morph_segment(folder: Path | str, pattern: str, n: int, fps: str):
+    """``n`` blended frames of a morph folder at the clip's rate, padded to even as encode pads."""
+    folder = Path(folder)
+    found = len(list(folder.glob(pattern.replace("%06d", "*"))))
+    if found != n:
+        raise VideoError(f"{folder}: {found} {pattern.split('_')[0]} frames, the cut needs {n} "
+                         "(made for another transition duration? run morph_cut again)")
+    return (ffmpeg.input(str(folder / pattern), framerate=fps, start_number=1).video
+            .filter("pad", "ceil(iw/2)*2", "ceil(ih/2)*2", color="white")
+            .filter("setsar", 1))
+
+
+def _clip_picture(clip: Path | str, meta: FramesMeta, cut_in: Optional[Cut], morph_in, cut_out: Optional[Cut],
+                  morph_out):
+    """A clip's picture at its own rate, with the morph frames around its cuts spliced in."""
+    head = cut_in.head if cut_in is not None and cut_in.type == "morph" else 0
+    tail = cut_out.tail if cut_out is not None and cut_out.type == "morph" else 0
+    v = ffmpeg.input(str(clip)).video
+    if not head and not tail:
+        return v
+    segments = []
+    if head:
+        segments.append(_morph_segment(morph_in, MORPH_HEAD, head, meta.fps))
+    if meta.frames - head - tail > 0:
+        segments.append(v.filter("trim", start_frame=head, end_frame=meta.frames - tail)
+                        .filter("setpts", "PTS-STARTPTS").filter("setsar", 1))
+    if tail:
+        segments.append(_morph_segment(morph_out, MORPH_TAIL, tail, meta.fps))
+    if len(segments) == 1:
+        return segments[0]
+    # Frame n at n/fps: a trimmed stream's last frame loses its duration, and the fps filter then
+    # drops the clip's last frame (or more at a low rate); numbered anew, every frame is kept.
+    rate = Fraction(meta.fps)
+    return ffmpeg.concat(*segments, v=1, a=0).filter("setpts", f"N*{rate.denominator}/({rate.numerator}*TB)")
+
+
+def _overlapped(pictures: list, audios: Sequence[Path | str], metas: Sequence[FramesMeta], cuts: Sequence[Cut],
+                rate: Fraction, any_audio: bool) -> list:
+    """The picture (and sound) of a film with overlapping transitions, over whole film frames.
+
+    Each clip's picture (at the film's rate) is split into the frames only it shows and the frames
+    it shares with a neighbour; each overlap of k frames is one ``xfade`` of two pieces of k + 2
+    frames (the frame before, the k, the frame after), of which the k in the middle are kept: the
+    next clip's share rises 1/(k+1), ..., k/(k+1), never all one clip. (ffmpeg 5.1's ``xfade``
+    drops or misplaces frames where its first input ends inside a transition or transitions are
+    chained; pieces of equal length, blended whole, avoid both.) The pieces are concatenated.
+    The sound: ``acrossfade`` over the same k frames, chained.
+    """
+    frames = [film_frames(m.frames, m.fps, rate) for m in metas]
+
+    def secs(n: int) -> str:
+        return f"{float(n / rate):.6f}"
+
+    def piece(stream, start: int, end: Optional[int] = None):
+        kw = {"start_frame": start} if end is None else {"start_frame": start, "end_frame": end}
+        return stream.filter("trim", **kw).filter("setpts", "PTS-STARTPTS")
+
+    heads, bodies, tails = {}, [], {}
+    for i, v in enumerate(pictures):
+        h = cuts[i - 1].overlap if i else 0
+        t = cuts[i].overlap if i < len(cuts) else 0
+        body = frames[i] - h - t
+        n_out = (h > 0) + (body > 0) + (t > 0)
+        v = v.filter("format", "yuv420p")
+        split = v.filter_multi_output("split", n_out) if n_out > 1 else None
+        outs = iter([split[j] for j in range(n_out)] if split is not None else [v])
+        if h:  # the frame before the overlap is this clip's first, again
+            heads[i] = piece(next(outs), 0, h + 1).filter("tpad", start=1, start_mode="clone")
+        bodies.append(piece(next(outs), h, frames[i] - t) if body > 0 else None)
+        if t:  # the frame after the overlap is this clip's last, again
+            tails[i] = piece(next(outs), frames[i] - t - 1).filter("tpad", stop=1, stop_mode="clone")
+    segments = []
+    for i, body in enumerate(bodies):
+        if body is not None:
+            segments.append(body)
+        if i in tails:
+            k, cut = cuts[i].overlap, cuts[i]
+            look = {"transition": "fade"} if cut.type == "crossfade" else \
+                {"transition": "custom", "expr": page_turn_expr()}
+            x = ffmpeg.filter([tails[i], heads[i + 1]], "xfade", duration=secs(k + 1), offset=0, **look)
+            segments.append(piece(x, 1, k + 1))
+    video = segments[0] if len(segments) == 1 else ffmpeg.concat(*segments, v=1, a=0)
+    video = video.filter("fps", fps=str(rate))  # concat counts time in microseconds: back on the film's grid
+    if not any_audio:
+        return [video]
+
+    def samples(n: int) -> int:
+        return math.floor(n / rate * AUDIO_RATE + Fraction(1, 2))
+
+    def sound(i: int):
+        n = samples(frames[i])  # the clip's sound as long as its picture in the film
+        return ffmpeg.input(str(audios[i])).audio.filter("apad", whole_len=n).filter("atrim", end_sample=n)
+
+    audio = sound(0)
+    for i, cut in enumerate(cuts):
+        if cut.overlap:
+            audio = ffmpeg.filter([audio, sound(i + 1)], "acrossfade", ns=samples(cut.overlap), c1="qsin", c2="qsin")
+        else:
+            audio = ffmpeg.concat(audio, sound(i + 1), v=0, a=1)
+    return [video, audio]
 
 
 def _sample_plan(p: Probe, n_train: int, n_held: int) -> list[tuple[float, str]]:

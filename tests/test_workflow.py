@@ -370,3 +370,71 @@ def test_bad_inputs_give_one_clear_error(assets, tmp_path):
     assert r.returncode != 0
     out = r.stdout + r.stderr
     assert "config key sketches.broken: file" in out and "missing.png does not exist" in out
+
+
+def _planned_jobs(workdir) -> tuple[dict[str, int], str]:
+    """The jobs a dry run would run (rule -> count, from Snakemake's job stats table), and its output."""
+    import re
+
+    r = snakemake(workdir, "-n")
+    out = r.stdout + r.stderr
+    jobs = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M) if m[1] not in ("total", "all")}
+    return jobs, out
+
+
+def test_transitions_rerun_only_the_join_and_keep_the_film_exact(run):
+    """film.transition: a crossfade re-runs only the join, and the film is shorter by exactly its
+    overlaps; a morph runs one morph_cut per cut and keeps every frame and the sound; a per-cut
+    override re-runs only that cut's morph."""
+    import subprocess
+
+    from sketchbook.transitions import film_frames
+
+    workdir, _ = run
+    cfg = yaml.safe_load((workdir / "config.yaml").read_text())
+    cfg["clips"].pop("extra", None)  # the dry run above added it
+    cfg["film"] = {}  # cuts
+    for clip in cfg["clips"].values():
+        clip.pop("transition_in", None)
+    write_config(workdir, cfg)  # the film as the run made it (the dry run above changed nothing)
+    film = workdir / "results/film.mp4"
+
+    def audio_md5():
+        return subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(film), "-map", "0:a",
+                               "-f", "md5", "-"], capture_output=True, text=True, check=True).stdout
+
+    metas = [FramesMeta.read(workdir / f"results/frames/{c}.json") for c in ["ntsc", "quiet", "odd"]]
+    rate = Fraction(metas[0].fps)
+    F = [film_frames(m.frames, m.fps, rate) for m in metas]
+    cut_film, cut_sound = stream_info(film), audio_md5()
+    assert cut_film["video"]["frames"] == sum(F) == 30 + 15 + 12
+
+    cfg["film"] = {"transition": {"type": "crossfade", "duration": 0.2}}
+    write_config(workdir, cfg)
+    assert _planned_jobs(workdir)[0] == {"join_film": 1, "film_player": 1}
+    snakemake(workdir)
+    info = stream_info(film)
+    frames = sum(F) - 2 * 6  # 0.2 s = 6 frames at 29.97, at both cuts
+    assert info["video"]["frames"] == frames
+    assert info["video"]["duration"] == pytest.approx(frames / rate, abs=float(1 / rate))
+    assert abs(info["audio"]["duration"] - info["video"]["duration"]) < float(1 / rate)
+    assert "crossfade of 0.200 s" in (workdir / "logs/join_film/film.log").read_text()
+
+    cfg["film"] = {"transition": {"type": "morph", "duration": 0.2}}
+    write_config(workdir, cfg)
+    assert _planned_jobs(workdir)[0] == {"morph_cut": 2, "join_film": 1, "film_player": 1}
+    snakemake(workdir)
+    info = stream_info(film)
+    assert info["video"]["frames"] == cut_film["video"]["frames"]
+    assert info["audio"]["duration"] == pytest.approx(cut_film["audio"]["duration"], abs=1e-6)
+    assert audio_md5() == cut_sound
+    m = json.loads((workdir / "results/morphs/ntsc/quiet.json").read_text())
+    assert (m["tail"]["frames"], m["head"]["frames"]) == (3, 2)  # 0.1 s each side: 29.97 and 24 fps
+    assert m["tail"]["replaces"] == ["000028.png", "000029.png", "000030.png"]
+    assert len(list((workdir / "results/morphs/ntsc/quiet").glob("*.png"))) == 5
+
+    cfg["clips"]["odd"]["transition_in"] = {"duration": 0.3}  # only the cut quiet -> odd changes
+    write_config(workdir, cfg)
+    jobs, out = _planned_jobs(workdir)
+    assert jobs == {"morph_cut": 1, "join_film": 1, "film_player": 1}
+    assert "clip=quiet, next_clip=odd" in out and "clip=ntsc, next_clip=quiet" not in out
