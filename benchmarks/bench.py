@@ -11,6 +11,13 @@ that a busy machine slows all of them alike, and the spread between rounds is pr
 - the limit: the network's own convolutions alone (oneDNN / cuDNN, same shapes, best layout), in
   fp32 and bf16: this machine's measured peak for this network, and its FLOPs per frame
   (counted with ``torch.utils.flop_counter``).
+- onnxruntime (on the CPU): the model's ONNX file (``sketchbook.export``) in fp32, and an int8
+  QDQ copy (convolutions int8, weights per channel, activations calibrated on the demo's content
+  photos, the model's training content), run inside ``stylize_frames`` in place of the network
+  (the same reading, finishing and writing of frames), one frame at a time.
+
+Every row but ours fp32 is compared with ours fp32's frames: PSNR, SSIM and the largest pixel
+difference (0-255).
 
 Then: a 3840x2160 frame (peak RSS, bands vs whole-frame difference), a training step
 (256x256, batch 4), ``snakemake -n`` on 100 clips of 10 minutes, and a demo run's time split by
@@ -152,6 +159,41 @@ def worker_ours(a: dict) -> dict:
         torch.cuda.synchronize()
     return {"seconds": time.perf_counter() - t0, "cpu_seconds": time.process_time() - c0, "frames": n,
             "peak_rss_mb": _rss_mb()}
+
+
+class OrtNet:
+    """An ONNX file under onnxruntime, called like the network (float (N, 3, H, W) in [0, 1] in
+    and out, one frame at a time), with the model's levels from its metadata."""
+
+    def __init__(self, path: str, threads: int) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
+        self.session = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        self.levels = tuple(json.loads(meta["sketchbook.levels"]))
+
+    def __call__(self, x):
+        import torch
+
+        return torch.cat([torch.from_numpy(self.session.run(None, {"image": x[i:i + 1].numpy()})[0])
+                          for i in range(x.shape[0])])
+
+
+def worker_ort(a: dict) -> dict:
+    """worker_ours with the network replaced by an ONNX file under onnxruntime: stylize_frames
+    reads, finishes (grayscale, levels) and writes the frames exactly as for ours."""
+    from sketchbook import stylize
+
+    from sketchbook.modelfile import StyleModel
+
+    def load_ort(path, device="cpu"):
+        net = OrtNet(a["onnx"], a["threads"])
+        return StyleModel(net, ink_paper=net.levels)
+
+    stylize.load_model = load_ort
+    return worker_ours({**a, "device": "cpu", "precision": "fp32"})
 
 
 def _network_convs(h: int, w: int, width: int = 32, n_residual: int = 5) -> list[tuple]:
@@ -343,7 +385,7 @@ def worker_io(a: dict) -> dict:
             "peak_rss_mb": _rss_mb()}
 
 
-WORKERS = {"baseline": worker_baseline, "ours": worker_ours, "peak": worker_peak,
+WORKERS = {"baseline": worker_baseline, "ours": worker_ours, "ort": worker_ort, "peak": worker_peak,
            "bands": worker_bands, "train": worker_train,
            "io": worker_io}
 
@@ -393,16 +435,68 @@ def executed_flops_per_frame(h: int, w: int) -> float:
     return fc.get_total_flops() / 1e9
 
 
-def psnr_dirs(a: Path, b: Path, files: list[str]) -> float:
+def ssim(x, y) -> float:
+    """Mean SSIM (Wang et al. 2004: 11x11 Gaussian window, sigma 1.5, K1 0.01, K2 0.03, on 0-255)
+    of two uint8 (C, H, W) frames, over the channels and the window positions inside the frame."""
+    import torch
+    from torch.nn import functional as F
+
+    g = torch.exp(-((torch.arange(11, dtype=torch.float64) - 5) ** 2) / (2 * 1.5 ** 2))
+    g = g / g.sum()
+    win = (g[:, None] * g[None, :]).expand(x.shape[0], 1, 11, 11)
+    a, b = x.double()[None], y.double()[None]
+
+    def blur(t):
+        return F.conv2d(t, win, groups=x.shape[0])
+
+    mu_a, mu_b = blur(a), blur(b)
+    var_a, var_b = blur(a * a) - mu_a ** 2, blur(b * b) - mu_b ** 2
+    cov = blur(a * b) - mu_a * mu_b
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    s = ((2 * mu_a * mu_b + c1) * (2 * cov + c2)) / ((mu_a ** 2 + mu_b ** 2 + c1) * (var_a + var_b + c2))
+    return float(s.mean())
+
+
+def compare_dirs(a: Path, b: Path, files: list[str]) -> dict:
+    """Frames in ``b`` against the same frames in ``a``: PSNR (dB, over all pixels), mean SSIM
+    and the largest pixel difference (0-255)."""
     from sketchbook.images import read_frame
 
-    se, n = 0.0, 0
+    se, n, ssims, worst = 0.0, 0, [], 0
     for f in files:
-        x, y = read_frame(a / f).double(), read_frame(b / f).double()
-        se += float(((x - y) ** 2).sum())
+        x, y = read_frame(a / f), read_frame(b / f)
+        d = x.double() - y.double()
+        se += float((d ** 2).sum())
         n += x.numel()
+        worst = max(worst, int(d.abs().max()))
+        ssims.append(ssim(x, y))
     mse = se / n
-    return float("inf") if mse == 0 else 10 * math.log10(255 ** 2 / mse)
+    return {"psnr_vs_fp32": float("inf") if mse == 0 else 10 * math.log10(255 ** 2 / mse),
+            "ssim_vs_fp32": sum(ssims) / len(ssims), "max_diff_vs_fp32": worst}
+
+
+def onnx_models(model: Path, work: Path, size: tuple[int, int]) -> tuple[Path, Path]:
+    """The model as an ONNX file (fp32) and its int8 QDQ copy, calibrated on the demo's content
+    photos (the demo models' training content) scaled to the frames' height."""
+    import torch
+    from torch.nn import functional as F
+
+    from sketchbook.content import list_images
+    from sketchbook.export import export_model, quantize_int8
+    from sketchbook.images import load_rgb
+
+    fp32, int8 = work / "model.onnx", work / "model.int8.onnx"
+    export_model(model, fp32)
+    frames = []
+    for photo in list_images(REPO / "demo/content")[:8]:
+        x = load_rgb(photo)
+        s = size[1] / min(x.shape[-2:])
+        hw = (max(1, round(x.shape[-2] * s)), max(1, round(x.shape[-1] * s)))
+        frames.append(F.interpolate(x[None], size=hw, mode="bilinear", antialias=True,
+                                    align_corners=False).clamp(0, 1).mul(255).round().div(255)
+                      .to(torch.float32).numpy())
+    quantize_int8(fp32, int8, frames)
+    return fp32, int8
 
 
 # --- snakemake -n at scale, the demo's split ----------------------------------------------------------
@@ -538,7 +632,7 @@ def machine() -> dict:
 
 def fmt_table(rows: list[dict]) -> str:
     head = ["name", "size", "frames/s", "GFLOP/s", "% of peak", "x baseline", "peak RSS MB", "PSNR vs fp32",
-            "noise"]
+            "SSIM", "max diff", "noise"]
     lines = [head]
     for r in rows:
         lines.append([r["name"], r.get("size", ""), f"{r['fps']:.2f}", f"{r['gflops']:.0f}",
@@ -546,6 +640,8 @@ def fmt_table(rows: list[dict]) -> str:
                       f"{r['speedup_vs_baseline']:.2f}" if r.get("speedup_vs_baseline") else "",
                       f"{r['peak_rss_mb']:.0f}" if r.get("peak_rss_mb") else "",
                       (f"{r['psnr_vs_fp32']:.1f} dB" if r.get("psnr_vs_fp32") is not None else ""),
+                      (f"{r['ssim_vs_fp32']:.4f}" if r.get("ssim_vs_fp32") is not None else ""),
+                      (str(r["max_diff_vs_fp32"]) if r.get("max_diff_vs_fp32") is not None else ""),
                       f"{r['noise_pct']:.0f}%" if r.get("noise_pct") is not None else ""])
     widths = [max(len(str(line[i])) for line in lines) for i in range(len(head))]
     out = []
@@ -626,6 +722,11 @@ def main() -> None:
           + ", ".join(f"{w}x{h}: {g:.1f} GFLOP" for (w, h), g in gflop.items())
           + f"; the fused inference executes {executed:.1f} GFLOP at {sizes[0][0]}x{sizes[0][1]}")
 
+    onnx_fp32 = onnx_int8 = None
+    if device.type == "cpu":
+        onnx_fp32, onnx_int8 = onnx_models(model, work, sizes[0])
+        print("onnxruntime: the model's ONNX file and an int8 QDQ copy (calibrated on the demo's content photos)")
+
     # Every row, every round, interleaved.
     plan = []
     for s in sizes:
@@ -640,6 +741,10 @@ def main() -> None:
             for p in precisions[:2]:
                 plan.append((f"limit: the network's convolutions, {p}", s, "peak",
                              {"device": str(device), "precision": p, "h": s[1], "w": s[0]}, p))
+            if device.type == "cpu":
+                for name, path, p in (("onnxruntime fp32", onnx_fp32, "fp32"),
+                                      ("onnxruntime int8 QDQ", onnx_int8, "int8")):
+                    plan.append((name, s, "ort", {**base, "onnx": str(path), "threads": a.threads}, p))
     runs: dict = {}
     for r in range(a.rounds):
         for i, (name, s, kind, args, prec) in enumerate(plan):
@@ -668,11 +773,19 @@ def main() -> None:
         row["pct_of_peak"] = 100 * row["gflops"] / peak if peak else None
         base = next(x for x in rows if x["size"] == row["size"] and x["kind"] == "baseline")
         row["speedup_vs_baseline"] = row["fps"] / base["fps"]
-        if row["kind"] == "ours" and row["precision"] != "fp32":
+        if row["kind"] in ("ours", "ort") and row["name"] != "ours fp32":
             ref = next(x for x in rows if x["size"] == row["size"] and x["name"] == "ours fp32")
-            row["psnr_vs_fp32"] = psnr_dirs(Path(ref["out"]), Path(row["out"]),
-                                            frames[tuple(map(int, row["size"].split("x")))])
+            row.update(compare_dirs(Path(ref["out"]), Path(row["out"]),
+                                    frames[tuple(map(int, row["size"].split("x")))]))
     extra_rows, notes = [], []
+    ours = {r["name"]: r for r in rows if r["size"] == rows[0]["size"]}
+    for name in ("onnxruntime fp32", "onnxruntime int8 QDQ"):
+        if name in ours:
+            r = ours[name]
+            notes.append(f"{name}, {r['size']}: " + ", ".join(
+                f"{r['fps'] / ours[f'ours {p}']['fps']:.2f}x ours {p}" for p in precisions[:2])
+                + f"; vs ours fp32's frames: {r['psnr_vs_fp32']:.1f} dB, SSIM {r['ssim_vs_fp32']:.4f}, "
+                f"max diff {r['max_diff_vs_fp32']}/255")
 
     # Around the network, per frame.
     s = sizes[0]

@@ -104,6 +104,10 @@ def all_models(wildcards):
     return expand("results/models/{sketch}/{variant}.pt", sketch=SKETCHES, variant=VARIANTS)
 
 
+def onnx_models(wildcards):
+    return expand("results/models/{sketch}/{variant}.onnx", sketch=SKETCHES, variant=VARIANTS)
+
+
 def score_settings(wildcards):
     return {v: sbconfig.train_settings(CFG, v) for v in VARIANTS}
 

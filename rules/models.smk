@@ -185,3 +185,31 @@ rule preview_variants:
         code_version=CODE_VERSIONS["preview_variants"],
     script:
         "../scripts/preview_variants.py"
+
+
+# On request only (`snakemake onnx`, not part of `all`): every model as an ONNX file that runs
+# outside Sketchbook, with the levels and the render's grayscale/levels settings in its metadata.
+rule export_onnx:
+    input:
+        model="results/models/{sketch}/{variant}.pt",
+    output:
+        "results/models/{sketch}/{variant}.onnx",
+    log:
+        "logs/export_onnx/{sketch}/{variant}.log",
+    benchmark:
+        "logs/export_onnx/{sketch}/{variant}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    resources:
+        attempt=attempt_number,
+    params:
+        color=RENDER["color"],
+        levels=RENDER["levels"],
+        code_version=CODE_VERSIONS["export_onnx"],
+    script:
+        "../scripts/export_onnx.py"
+
+
+rule onnx:
+    input:
+        onnx_models,

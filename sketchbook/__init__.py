@@ -14,6 +14,7 @@ CODE_VERSIONS = {
     "train_model": "4",
     "score_models": "4",
     "preview_variants": "2",
+    "export_onnx": "1",
     "extract_frames": "2",
     "plan_frames": "1",
     "stylize_frames": "2",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import time
 from fractions import Fraction
 
@@ -143,6 +144,37 @@ def test_models_and_scores(run):
             with Image.open(workdir / f"results/models/{s}/{v}.curve.png") as im:
                 assert im.size[0] > 300
             assert not (workdir / f"results/models/{s}/{v}.ckpt").exists()
+
+
+def test_onnx_target_exports_only_the_models(run):
+    """`snakemake onnx` after a full run: one export job per model and nothing else re-runs; the
+    files run in onnxruntime with the model's levels in their metadata."""
+    import onnxruntime as ort
+
+    from sketchbook.export import read_metadata
+    from sketchbook.stylize import load_model
+
+    workdir, _ = run
+    outputs = [p for p in (workdir / "results").rglob("*") if p.is_file()]
+    before = {p: p.stat().st_mtime_ns for p in outputs}
+    r = snakemake(workdir, "onnx")
+    jobs = re.findall(r"^\s*(\w+)\s+(\d+)$", r.stdout + r.stderr, re.M)
+    assert {k: int(n) for k, n in jobs if k != "total"} == {"export_onnx": 4, "onnx": 1}
+    assert all(p.stat().st_mtime_ns == before[p] for p in outputs)
+    x = torch.rand(1, 3, 37, 50, generator=torch.Generator().manual_seed(0))
+    for sketch in ["lines", "other"]:
+        for variant in ["good", "weird"]:
+            path = workdir / f"results/models/{sketch}/{variant}.onnx"
+            model = load_model(path.with_suffix(".pt"))
+            net = model.net
+            meta = read_metadata(path)
+            assert json.loads(meta["sketchbook.levels"]) == pytest.approx(list(model.ink_paper))
+            assert "within" in (workdir / f"logs/export_onnx/{sketch}/{variant}.log").read_text()
+            got = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"image": x.numpy()})[0]
+            with torch.inference_mode():
+                assert np.abs(got - net(x).numpy()).max() < 1e-4
+    r = snakemake(workdir, "-n", "onnx")
+    assert "Nothing to be done" in r.stdout + r.stderr
 
 
 def test_clip_frame_pairs(run):
