@@ -18,7 +18,7 @@ import math
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Optional
 
 import ffmpeg
 import numpy as np
@@ -898,17 +898,19 @@ def _outline_pen(scape: _Landscape) -> dict[str, Any]:
     return dict(zbuf=scape.zbuf, width=1.25 * u, ink=30.0, jitter=1.0 * u, overshoot=6 * u, max_len=110 * u, wobble=0.9 * u)
 
 
-def _landscape_outlines(sheet: _Sheet, scape: _Landscape) -> None:
-    """Loose outlines, traced two or three times: the skyline, the field's edge, the trunk."""
-    kw = _outline_pen(scape)
-    xs = np.linspace(-0.02, 1.02, 120)
-    _contour(sheet, np.stack([xs, scape.far(xs)], 1), z=0.3, passes=2, **kw)
-    _contour(sheet, np.stack([xs, scape.near(xs)], 1), z=0.6, passes=2, **kw)
+def _landscape_outlines(sheet: _Sheet, scape: _Landscape, pen: Optional[dict[str, Any]] = None,
+                        passes: int = 2, points: int = 120) -> None:
+    """Outlines of the skyline, the field's edge and the trunk, each traced ``passes`` times with
+    ``pen`` (default: the ballpoint's loose outline pen)."""
+    kw = pen if pen is not None else _outline_pen(scape)
+    xs = np.linspace(-0.02, 1.02, points)
+    _contour(sheet, np.stack([xs, scape.far(xs)], 1), z=0.3, passes=passes, **kw)
+    _contour(sheet, np.stack([xs, scape.near(xs)], 1), z=0.6, passes=passes, **kw)
     tx, gy = scape.tx, scape.gy
     for side in (-1, 1):
         xt = tx + side * np.array([0.037, 0.02, 0.017, 0.012])
         yt = np.array([gy + 0.01, gy - 0.15, 0.5, 0.4])
-        _contour(sheet, np.stack([xt, yt], 1), z=2, passes=2, **kw)
+        _contour(sheet, np.stack([xt, yt], 1), z=2, passes=passes, **kw)
 
 
 def _crown_outlines(sheet: _Sheet, scape: _Landscape) -> None:
@@ -1107,15 +1109,8 @@ def _draw_contour(size: int, rng: np.random.Generator) -> Image.Image:
     shading at all."""
     sheet = _Sheet(size, rng)
     scape = _Landscape(size, rng)
-    kw = {**_outline_pen(scape), "width": 0.8 * _pen_unit(size), "ink": 20.0, "overshoot": 0.0, "jitter": 0.2}
-    xs = np.linspace(-0.02, 1.02, 160)
-    _contour(sheet, np.stack([xs, scape.far(xs)], 1), z=0.3, passes=1, **kw)
-    _contour(sheet, np.stack([xs, scape.near(xs)], 1), z=0.6, passes=1, **kw)
-    tx, gy = scape.tx, scape.gy
-    for side in (-1, 1):
-        xt = tx + side * np.array([0.037, 0.02, 0.017, 0.012])
-        yt = np.array([gy + 0.01, gy - 0.15, 0.5, 0.4])
-        _contour(sheet, np.stack([xt, yt], 1), z=2, passes=1, **kw)
+    pen = {**_outline_pen(scape), "width": 0.8 * _pen_unit(size), "ink": 20.0, "overshoot": 0.0, "jitter": 0.2}
+    _landscape_outlines(sheet, scape, pen, passes=1, points=160)
     _crown_outlines(sheet, scape)
     _house_outlines(sheet, scape)
     _sun(sheet, scape)
