@@ -113,6 +113,8 @@ def main() -> None:
     ap.add_argument("--steps", default="100,200,400", help="budgets, training steps (%(default)s)")
     ap.add_argument("--out", default=str(REPO / "results/fidelity"))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    ap.add_argument("--sketches", default="hatch,scribble",
+                    help="demo sketches to train and tell apart (%(default)s: the film's two)")
     ap.add_argument("--short-side", type=int, default=180, help="frames' shorter side (the demo renders 320x180)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -124,7 +126,10 @@ def main() -> None:
     if not weights.exists():
         fetch_weights(weights, info)
     lossnet, _ = load_loss_network(weights, info, device)
-    sketches = {p.stem: p for p in sorted((REPO / "demo/sketches").glob("*.png"))}
+    sketches = {s: REPO / "demo/sketches" / f"{s}.png" for s in args.sketches.split(",")}
+    missing = [str(p) for p in sketches.values() if not p.exists()]
+    if missing:
+        raise SystemExit(f"--sketches: no such demo sketch: {', '.join(missing)}")
     train_content, held = split_held_out(list_images(REPO / "demo/content"), 1)
     frames = eval_frames(out / "frames", args.short_side)
     hands = fidelity.SketchDescriptors({s: load_rgb(p) for s, p in sketches.items()})
