@@ -281,7 +281,7 @@ def worker_train(a: dict) -> dict:
 
     from sketchbook.content import list_images
     from sketchbook.images import load_rgb
-    from sketchbook.lossnet import LossNetwork, load_loss_network, vgg16_features
+    from sketchbook.lossnet import LossNetwork, load_loss_network, random_weights, vgg16_features
     from sketchbook.network import TransformerNet
     from sketchbook.precision import autocast, resolve_precision
     from sketchbook.settings import TrainSettings
@@ -297,7 +297,9 @@ def worker_train(a: dict) -> dict:
     if weights.is_file():
         lossnet, _ = load_loss_network(weights, weights.with_suffix(".json"), device)
     else:  # speed does not depend on the weights
-        lossnet = LossNetwork(vgg16_features(), "random").to(device)
+        feats = vgg16_features()
+        feats.load_state_dict(random_weights(0)[0])
+        lossnet = LossNetwork(feats, "random").to(device)
     s = TrainSettings(image_size=256, batch_size=4, precision=precision)
     style = load_rgb(REPO / "demo/sketches/hatch.png")[:, :256, :256].to(device)
     sampler = CropSampler([load_rgb(p) for p in list_images(REPO / "demo/content")], 256, 0)

@@ -16,6 +16,7 @@ Conventions (the input the weights were trained on):
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -56,11 +57,30 @@ CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)
 CONVENTIONS = ("torchvision", "caffe", "random")
 
 
-def vgg16_features() -> nn.Sequential:
-    """An uninitialised ``torchvision`` VGG16 feature stack (no download)."""
-    from torchvision.models import vgg16
+#: VGG16's feature stack: output channels of each 3x3 convolution (each followed by a ReLU), "M" a
+#: 2x2 max pooling; torchvision's ``cfgs["D"]`` (tests/test_lossnet.py checks it against torchvision).
+VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M", 512, 512, 512, "M")
 
-    return vgg16(weights=None).features
+
+def vgg16_features() -> nn.Sequential:
+    """An uninitialised ``torchvision`` VGG16 feature stack (no download): its weights are loaded next.
+
+    Built on the meta device and given empty memory, so nothing is initialised that a state dict
+    then overwrites: ``torchvision.models.vgg16()`` also builds and initialises the classifier's
+    120 M parameters, about 5 s of every job that loads the loss network, for nothing (and importing
+    torchvision costs another 2-3 s).
+    """
+    layers: list[nn.Module] = []
+    channels = 3
+    with torch.device("meta"):
+        for width in VGG16_LAYOUT:  # torchvision's configuration "D", module for module
+            if width == "M":
+                layers.append(nn.MaxPool2d(kernel_size=2, stride=2))
+            else:
+                layers += [nn.Conv2d(channels, int(width), kernel_size=3, padding=1), nn.ReLU(inplace=True)]
+                channels = int(width)
+        feats = nn.Sequential(*layers)
+    return feats.to_empty(device="cpu")
 
 
 def normalize(x: torch.Tensor, convention: str) -> torch.Tensor:
@@ -190,14 +210,24 @@ def from_onnx(path: Optional[Path] = None) -> tuple[StateDict, str, str]:
 
 
 def random_weights(seed: int = 0) -> tuple[StateDict, str, str]:
+    sd = {k: v.clone() for k, v in _random_state(seed).items()}
+    return sd, "random", f"RANDOM VGG16 weights (seed {seed}): no real source was found"
+
+
+@functools.lru_cache(maxsize=2)
+def _random_state(seed: int) -> StateDict:
+    """The seeded random weights, made once per process. They are drawn after a whole torchvision
+    ``vgg16()`` (classifier included) consumed the generator, as they always were: the same seed
+    gives the same weights as in earlier versions (no retraining of models made with them)."""
+    from torchvision.models import vgg16
+
     torch.manual_seed(seed)
-    feats = vgg16_features()
+    feats = vgg16(weights=None).features
     for m in feats.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
             nn.init.zeros_(m.bias)
-    sd = {k: v.detach().clone() for k, v in feats.state_dict().items()}
-    return sd, "random", f"RANDOM VGG16 weights (seed {seed}): no real source was found"
+    return {k: v.detach().clone() for k, v in feats.state_dict().items()}
 
 
 @dataclass(frozen=True)

@@ -122,11 +122,23 @@ def test_torch_cache_is_used_before_onnx(monkeypatch, tmp_path):
 
 
 def test_forward_upto_stops_early_with_the_same_features():
+    feats = lossnet.vgg16_features()
+    feats.load_state_dict(lossnet.random_weights(0)[0])
+    net = lossnet.LossNetwork(feats, "torchvision")
     torch.manual_seed(0)
-    net = lossnet.LossNetwork(lossnet.vgg16_features(), "torchvision")
     x = torch.rand(2, 3, 40, 48)
     full = net(x)
     part = net(x, upto="relu2_2")
     assert list(part) == ["relu1_2", "relu2_2"]
     for k in part:
         assert torch.equal(part[k], full[k])
+
+
+def test_the_feature_stack_is_torchvisions_vgg16():
+    """Built without torchvision (fast), module for module the same as ``vgg16().features``."""
+    from torchvision.models import vgg16
+
+    ours = lossnet.vgg16_features()
+    theirs = vgg16(weights=None).features
+    assert str(ours) == str(theirs)
+    assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
