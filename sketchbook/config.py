@@ -1,7 +1,8 @@
 """The config: schema validation with defaults, cross-checks, and the tables the rules need.
 
 :func:`validate` takes the parsed YAML (a dict) and returns a new, fully filled dict or raises
-:class:`ConfigError` naming the key at fault. Nothing here touches Snakemake.
+:class:`ConfigError` naming the key at fault. Every default is the schema's
+(:mod:`sketchbook.schema`), filled by jsonschema. Nothing here touches Snakemake.
 """
 
 from __future__ import annotations
@@ -9,21 +10,19 @@ from __future__ import annotations
 import copy
 import re
 from fractions import Fraction
-from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Optional
 
 import jsonschema
-import yaml
 
 from .errors import ConfigError
 from .content import IMAGE_SUFFIXES, list_images, split_held_out
+from .schema import fill_defaults, schema, schema_defaults
 from .settings import TrainSettings
 
-#: Render defaults (a clip overrides any of them).
-RENDER_DEFAULTS: dict[str, Any] = {"color": "gray", "levels": True, "max_side": 640, "seed": 0,
-                                   "on_damaged": "warn", "hold": 1, "stabilize": 0.3, "strength": 1.0}
+#: The render settings and their defaults, the schema's (config.render fills with them; a clip
+#: overrides any of them), in the schema's order.
+RENDER_DEFAULTS: dict[str, Any] = schema_defaults("render")
 
 #: The old ``grayscale`` flag (render key and per clip), read as ``color``.
 GRAYSCALE_COLORS = {True: "gray", False: "sketch"}
@@ -32,42 +31,9 @@ GRAYSCALE_COLORS = {True: "gray", False: "sketch"}
 MAX_FPS = 1000
 
 
-@lru_cache(maxsize=1)
-def schema() -> dict:
-    text = resources.files("sketchbook").joinpath("schemas/config.schema.yaml").read_text()
-    return yaml.safe_load(text)
-
-
 def _key(path: Any) -> str:
     parts = [str(p) for p in path]
     return ".".join(parts) if parts else "(top level)"
-
-
-def _fill_defaults(instance: Any, sch: dict, root: dict) -> None:
-    """Fill ``default`` values of object properties, recursively (in place on our own copy)."""
-    if "$ref" in sch:
-        sch = _resolve(sch["$ref"], root)
-    for sub in sch.get("allOf", []):
-        _fill_defaults(instance, sub, root)
-    if not isinstance(instance, dict):
-        return
-    for name, prop in sch.get("properties", {}).items():
-        if name not in instance and "default" in prop:
-            instance[name] = copy.deepcopy(prop["default"])
-        if name in instance:
-            _fill_defaults(instance[name], prop, root)
-    extra = sch.get("additionalProperties")
-    if isinstance(extra, dict):
-        for name, value in instance.items():
-            if name not in sch.get("properties", {}):
-                _fill_defaults(value, extra, root)
-
-
-def _resolve(ref: str, root: dict) -> dict:
-    node: Any = root
-    for part in ref.lstrip("#/").split("/"):
-        node = node[part]
-    return node
 
 
 def parse_fps(value: Any, key: str) -> Fraction:
@@ -104,13 +70,20 @@ def validate(config: dict, check_files: bool = True) -> dict:
         elif e.validator == "oneOf":
             msg = f"{e.instance!r} is not valid here ({e.schema.get('description', 'see the schema')})"
         raise ConfigError(f"config key {_key(e.absolute_path)}: {msg}")
-    _fill_defaults(cfg, sch, sch)
-    _grayscale_to_color(cfg["render"], "config key render")
+    # Before the defaults: a grayscale key must not meet render's default color.
+    if "render" in cfg:
+        _grayscale_to_color(cfg["render"], "config key render")
     for cid, clip in cfg["clips"].items():
         _grayscale_to_color(clip, f"config key clips.{cid}")
+    # Training settings left empty (a key with all its lines commented out) are none set.
     for name in list(cfg["variants"]):
         if cfg["variants"][name] is None:
             cfg["variants"][name] = {}
+    if cfg.get("training", {}) is None:
+        cfg["training"] = {}
+    if "audition" in cfg and cfg["audition"].get("training", {}) is None:
+        cfg["audition"]["training"] = {}
+    fill_defaults(cfg)
 
     from .plan import hold_range  # the one check of a hold (the schema checks the types)
 
@@ -257,8 +230,9 @@ def pair_dirs(cfg: dict, variant: str) -> list[str]:
 
 
 def train_settings(cfg: dict, variant: str) -> dict:
-    """The full training settings of one variant: defaults < config.training < the variant."""
-    merged = {**TrainSettings().to_dict(), **cfg.get("training", {}), **(cfg["variants"][variant] or {})}
+    """The full training settings of one variant: config.training (filled with the schema's
+    defaults) < the variant."""
+    merged = {**cfg["training"], **cfg["variants"][variant]}
     try:
         return TrainSettings.from_dict(merged).to_dict()
     except (ConfigError, TypeError) as exc:
@@ -305,8 +279,7 @@ def audition_candidates(cfg: dict) -> dict[str, str]:
 
 def audition_defaults() -> dict:
     """The audition key's defaults (the schema's), for a config without one."""
-    props = schema()["properties"]["audition"]["properties"]
-    return {k: copy.deepcopy(v["default"]) for k, v in props.items() if "default" in v}
+    return schema_defaults("audition")
 
 
 def audition_pages(n_candidates: int, per_page: int, first: str = "results/audition/sheet.png") -> list[str]:
@@ -322,10 +295,9 @@ def audition_flips(n_frames: int) -> list[str]:
 
 
 def audition_settings(cfg: dict) -> dict:
-    """The preview training's settings: defaults < config.training < audition.training (whose own
-    defaults, a short run on small crops, are the schema's)."""
-    merged = {**TrainSettings().to_dict(), **(cfg.get("training") or {}),
-              **(cfg["audition"].get("training") or {})}
+    """The preview training's settings: config.training (filled with the schema's defaults) <
+    audition.training (whose own defaults, a short run on small crops, are the schema's too)."""
+    merged = {**cfg["training"], **cfg["audition"]["training"]}
     try:
         return TrainSettings.from_dict(merged).to_dict()
     except (ConfigError, TypeError) as exc:
@@ -342,8 +314,9 @@ def audition_frame_settings(cfg: dict) -> dict:
 
 
 def render_defaults(cfg: dict) -> dict:
-    """The render settings shared by every clip: defaults < config.render."""
-    return {**RENDER_DEFAULTS, **cfg.get("render", {})}
+    """The render settings shared by every clip: config.render, filled with the schema's defaults
+    (in the schema's order)."""
+    return {k: cfg["render"][k] for k in RENDER_DEFAULTS}
 
 
 def render_settings(cfg: dict, clip: str) -> dict:

@@ -185,7 +185,7 @@ def check_files(cfg: dict, content_images: list[str] = ()) -> None:
     with ThreadPoolExecutor(max_workers=max(1, min(PROBE_THREADS, len(clips)))) as pool:
         content = set(cfg["content"].get("clips") or [])
         futures = [pool.submit(check_clip, c["path"], f"config key clips.{cid}.path", "fps" in c,
-                               c.get("on_damaged", cfg.get("render", {}).get("on_damaged", "warn")), cid in content)
+                               c.get("on_damaged", cfg["render"]["on_damaged"]), cid in content)
                    for cid, c in clips]
         for f in futures:  # in config order
             f.result()

@@ -10,33 +10,37 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from .errors import ConfigError
+from .schema import schema_defaults
+
+#: Every setting's default: the schema's (config.training's ``default:`` entries), their one home.
+_DEFAULT = schema_defaults("training")
 
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """Every setting that changes a trained model's bytes."""
+    """Every setting that changes a trained model's bytes (each default is the config schema's)."""
 
-    iterations: int = 300
-    image_size: int = 128
-    batch_size: int = 2
-    learning_rate: float = 1e-3
-    content_weight: float = 3.0
-    style_weight: float = 1.0
-    tv_weight: float = 0.0
-    style_size: int = 384
-    seed: int = 0
-    width: int = 32
-    n_residual: int = 5
-    precision: str = "auto"
-    content_layer: str = "relu2_2"
-    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3")
+    iterations: int = _DEFAULT["iterations"]
+    image_size: int = _DEFAULT["image_size"]
+    batch_size: int = _DEFAULT["batch_size"]
+    learning_rate: float = _DEFAULT["learning_rate"]
+    content_weight: float = _DEFAULT["content_weight"]
+    style_weight: float = _DEFAULT["style_weight"]
+    tv_weight: float = _DEFAULT["tv_weight"]
+    style_size: int = _DEFAULT["style_size"]
+    seed: int = _DEFAULT["seed"]
+    width: int = _DEFAULT["width"]
+    n_residual: int = _DEFAULT["n_residual"]
+    precision: str = _DEFAULT["precision"]
+    content_layer: str = _DEFAULT["content_layer"]
+    style_layers: tuple[str, ...] = tuple(_DEFAULT["style_layers"])
     #: One weight per style layer (multiplies style_weight); empty: 1 for every layer.
-    style_layer_weights: tuple[float, ...] = ()
+    style_layer_weights: tuple[float, ...] = tuple(_DEFAULT["style_layer_weights"])
     #: Weight of the tonal term: the output's sorted luminance against the sketch's quantiles.
-    tone_weight: float = 0.0
+    tone_weight: float = _DEFAULT["tone_weight"]
     #: Weight of the temporal term (sketchbook.temporal): outputs of a pair of nearby frames,
     #: the first warped by their flow, must agree outside occlusions. 0: off (no pairs sampled).
-    temporal_weight: float = 0.0
+    temporal_weight: float = _DEFAULT["temporal_weight"]
 
     #: Settings added after models were trained with this code, left out of :meth:`to_dict` at
     #: these values (their "off"): a config that does not use them keeps the same params, so
