@@ -29,6 +29,67 @@ def test_defaults_are_filled(assets):
     assert sbconfig.render_settings(cfg, "a") == sbconfig.RENDER_DEFAULTS
 
 
+def test_schema_fills_its_defaults_where_they_are_written(assets):
+    """Every default is the schema's, filled by jsonschema: through $ref/allOf (config.render,
+    config.training, film.transition) and layered ones (audition.training's own); none into a
+    variant or a clip, whose unset settings are config.training's and config.render's."""
+    c = base(assets)
+    c["training"] = {"iterations": 7}
+    c["render"] = {"max_side": 320}
+    c["audition"] = {"candidates": str(assets / "lines.png")}
+    cfg = sbconfig.validate(c)
+    assert cfg["render"] == {"max_side": 320, "color": "gray", "levels": True, "seed": 0, "on_damaged": "warn",
+                             "hold": 1, "stabilize": 0.3, "strength": 1.0}
+    assert cfg["training"]["iterations"] == 7 and cfg["training"]["learning_rate"] == 0.001
+    assert cfg["training"]["style_layers"] == ["relu1_2", "relu2_2", "relu3_3"]
+    assert cfg["variants"] == {"good": {"seed": 1}, "weird": {"style_weight": 5.0}}
+    assert "max_side" not in cfg["clips"]["a"] and "transition_in" not in cfg["clips"]["a"]
+    assert cfg["film"] == {"fps": None, "transition": {"type": "cut", "duration": 0.5}}
+    assert cfg["audition"]["training"] == {"iterations": 100, "image_size": 96, "batch_size": 1, "seed": 0}
+    assert cfg["audition"]["per_page"] == 12
+    assert sbconfig.train_settings(cfg, "weird")["iterations"] == 7
+    assert sbconfig.audition_settings(cfg)["iterations"] == 100
+    assert sbconfig.render_settings(cfg, "a")["max_side"] == 320
+    assert list(sbconfig.render_settings(cfg, "a")) == list(sbconfig.RENDER_DEFAULTS)  # one order: params
+
+
+def test_filled_defaults_are_copies(assets):
+    """Changing a validated config changes neither the schema's defaults nor the next config's."""
+    cfg = sbconfig.validate(base(assets))
+    cfg["training"]["style_layers"].append("relu4_3")
+    cfg["film"]["transition"]["type"] = "page"
+    again = sbconfig.validate(base(assets))
+    assert again["training"]["style_layers"] == ["relu1_2", "relu2_2", "relu3_3"]
+    assert again["film"]["transition"]["type"] == "cut"
+    assert sbconfig.schema_defaults("training")["style_layers"] == ["relu1_2", "relu2_2", "relu3_3"]
+
+
+def test_train_settings_defaults_are_the_schemas():
+    """TrainSettings has one field per training setting of the schema, each defaulting to the schema's."""
+    from dataclasses import fields
+
+    from sketchbook.settings import TrainSettings
+
+    props = sbconfig.schema()["$defs"]["training"]["properties"]
+    defaults = sbconfig.schema_defaults("training")
+    assert [f.name for f in fields(TrainSettings)] == list(props) == list(defaults)
+    assert TrainSettings().to_dict(complete=True) == defaults
+    assert TrainSettings().style_layers == ("relu1_2", "relu2_2", "relu3_3")  # a tuple, as from_dict makes
+    assert sbconfig.RENDER_DEFAULTS == {"color": "gray", "levels": True, "max_side": 640, "seed": 0,
+                                        "on_damaged": "warn", "hold": 1, "stabilize": 0.3, "strength": 1.0}
+
+
+def test_empty_training_keys_are_none_set(assets):
+    """A training key left empty in the YAML (every line commented out: null) sets nothing."""
+    c = base(assets)
+    c["training"] = None
+    c["variants"]["good"] = None
+    c["audition"] = {"candidates": str(assets / "lines.png"), "training": None}
+    cfg = sbconfig.validate(c)
+    assert sbconfig.train_settings(cfg, "good")["iterations"] == 300
+    assert sbconfig.audition_settings(cfg)["iterations"] == 100
+
+
 def test_input_is_not_mutated(assets):
     c = base(assets)
     before = copy.deepcopy(c)
@@ -379,3 +440,4 @@ def test_bad_stabilize_names_the_key(assets, value, message):
     c["clips"]["a"]["stabilize"] = value
     with pytest.raises(ConfigError, match=r"clips\.a\.stabilize: " + message):
         sbconfig.validate(c)
+
