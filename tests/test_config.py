@@ -441,3 +441,62 @@ def test_bad_stabilize_names_the_key(assets, value, message):
     with pytest.raises(ConfigError, match=r"clips\.a\.stabilize: " + message):
         sbconfig.validate(c)
 
+
+def _readme_defaults() -> dict[str, str]:
+    """The tables of the README's "The config" section: key -> its default column (the training
+    table's keys as training.*)."""
+    import re
+
+    text = (REPO / "README.md").read_text()
+    section = text.split("\n## The config\n", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        m = re.match(r"^\| (`[^|]+`) \| ([^|]+) \|", line)
+        if not m:
+            continue
+        keys = re.findall(r"`([^`]+)`", m.group(1))
+        values = [v.strip() for v in m.group(2).split(",")] if len(keys) > 1 else [m.group(2).strip()]
+        for k, v in zip(keys, values if len(values) == len(keys) else [m.group(2).strip()] * len(keys)):
+            rows[k if "." in k else f"training.{k}"] = v
+    return rows
+
+
+def _flat(d: dict, prefix: str) -> dict:
+    out = {}
+    for k, v in d.items():
+        out.update(_flat(v, f"{prefix}.{k}") if isinstance(v, dict) and v else {f"{prefix}.{k}": v})
+    return out
+
+
+def test_readme_tables_show_the_schemas_defaults():
+    """The README's config tables give each default as the schema writes it (the schema is its home)."""
+    schema_keys = [k for k in sbconfig.schema()["properties"] if k not in ("sketches", "variants", "clips")]
+    defaults = {}
+    for key in schema_keys:
+        defaults.update(_flat(sbconfig.schema_defaults(key), key))
+    readme = _readme_defaults()
+    # The preview training's own defaults share one row: "`training.*`, and iterations 100, ...".
+    preview = dict(p.split() for p in readme["audition.training.*"].split("and ", 1)[1].split(", "))
+    special = {"film.fps": "first clip's", "training.style_layer_weights": "1 each"}  # null / []: in words
+    for key, value in defaults.items():
+        if key.startswith("audition.training."):
+            written = preview.get(key.rsplit(".", 1)[1])
+        elif key in special:
+            assert readme.get(key) == special[key], key
+            continue
+        else:
+            written = readme.get(key)
+        assert written is not None, f"README: no default given for {key}"
+        shown = written.split(" (")[0]  # "0 (off)": 0
+        shown = shown.split(", ") if isinstance(value, list) and value else yaml.safe_load(shown)
+        assert shown == value, f"README: {key} defaults to {value!r}, not {written}"
+
+
+def test_config_yaml_quotes_the_preview_trainings_defaults():
+    """config.yaml's comment on audition.training gives the schema's defaults."""
+    import re
+
+    text = (REPO / "config.yaml").read_text()
+    quoted = re.search(r"by default\s+#?\s*((?:\w+ [\d.]+(?:, )?)+)", text.split("\naudition:", 1)[1]).group(1)
+    written = {k: yaml.safe_load(v) for k, v in (p.split() for p in quoted.split(", "))}
+    assert written == sbconfig.schema_defaults("audition")["training"]
