@@ -23,7 +23,7 @@ import torch
 from .atomic import atomic_dir, atomic_file
 from .errors import InputFileError
 from .images import read_frame, write_frame
-from .stylize import Stylizer, color_mode, footage_target, load_model, soften, stylize_batch
+from .stylize import Stylizer, draw_batch, finish_frames, load_model
 from .transitions import MORPH_HEAD, MORPH_TAIL, morph_weights, plan_cut
 from .video import FramesMeta
 
@@ -44,15 +44,12 @@ class Side:
 
 
 def _draw(stylizer: Stylizer, frames: torch.Tensor, render: Mapping, device, precision: str) -> torch.Tensor:
-    """uint8 (N, 3, H, W) frames drawn by a clip's model, finished with its render settings as
-    stylize_frames finishes them."""
+    """Source frames, uint8 (N, 3, H, W) -> drawn by a clip's model and finished with its render
+    settings by stylize_frames's own steps (not stabilized), uint8 (N, 3, H, W): gray repeated."""
     color = render["color"]
-    out = stylize_batch(stylizer, frames, device, precision, color, bool(render["levels"]))
-    if render["strength"] < 1:  # as stylize_frames: the drawing at that strength over the footage
-        gray = color_mode(color) == "gray"
-        out = soften(out[:, :1] if gray else out, footage_target(frames, color), render["strength"])
-        out = out.expand(-1, 3, -1, -1).contiguous() if gray else out
-    return out
+    drawn = draw_batch(stylizer, frames, device, precision, color, bool(render["levels"]))
+    out = finish_frames(drawn, frames, color, render["strength"])
+    return out.expand(-1, 3, -1, -1).contiguous() if out.shape[1] == 1 else out
 
 
 def _stylizer(side: Side, variant: str, device, precision: str) -> Stylizer:

@@ -9,14 +9,18 @@ Reading and writing PNGs overlaps the network on a small thread pool, with a bou
 frames in flight; gray frames are written as 1-channel PNGs (a third of the encoding work).
 The output goes to a temporary folder renamed when every frame is written.
 
-``stabilize`` > 0 (flow stabilization, :func:`stabilize_frame`) needs the frames in order: the clip
-runs in frame order with every model loaded, the optical flow between consecutive source frames
-computed ahead in the reader threads (it depends on the sources only), the blend on the final
-frame values before they are written. ``stabilize`` 0 runs exactly as before (variant by variant).
+One loop serves every setting: batches read ahead, drawn (:func:`draw_batch`, a network call per
+variant in the batch), stabilized where asked, finished (:func:`finish_frames`) and written. With
+``stabilize`` 0 the batches go variant by variant, one model in memory at a time. ``stabilize``
+> 0 (flow stabilization, :func:`stabilize_frame`) needs the frames in order: the batches go in
+frame order with every model loaded, the optical flow between consecutive source frames computed
+ahead in the reader threads (it depends on the sources only), the blend on the drawing's final
+values, before the colour and the strength.
 
 ``color`` (:data:`COLORS`, :func:`finish`) picks gray, the network's own colours, or the drawing's
-luminance in the footage's colours (:func:`footage_colors`; stabilized as gray, coloured after).
-``strength`` (:func:`soften`) applies last, on the frame as it would be written; 1 skips it.
+luminance in the footage's colours (:func:`footage_colors`; drawn and stabilized as gray, coloured
+after). ``strength`` (:func:`soften`) applies last, on the frame as it would be written; 1 skips
+it. :func:`draw_batch` and :func:`finish_frames` are also the morph's (:mod:`sketchbook.morph`).
 """
 
 from __future__ import annotations
@@ -196,6 +200,36 @@ def stylize_batch(model: StyleModel | torch.nn.Module, frames: torch.Tensor, dev
     return finish(st(x), color, levels, st.ink_paper, frames)
 
 
+def drawing_color(color: str | bool) -> str:
+    """The colour the network's output is drawn in before the frame is finished: ``sketch`` in
+    its own colours, ``gray`` and ``footage`` in gray (``footage`` takes the footage's colours in
+    :func:`finish_frames`, after the flow stabilization)."""
+    return "sketch" if color_mode(color) == "sketch" else "gray"
+
+
+@torch.inference_mode()
+def draw_batch(stylizer: Stylizer, frames: torch.Tensor, device: torch.device, precision: str,
+               color: str | bool, levels: bool) -> torch.Tensor:
+    """uint8 (N, 3, H, W) -> the drawing, uint8 (N, C, H, W): the network's output in
+    :func:`drawing_color` (``levels`` as in :func:`finish`), one channel (C 1) when that is gray.
+    What the flow stabilization runs on; :func:`finish_frames` then makes the frames as written."""
+    drawn = stylize_batch(stylizer, frames, device, precision, drawing_color(color), levels)
+    return drawn if drawing_color(color) == "sketch" else drawn[:, :1]
+
+
+def finish_frames(drawn: torch.Tensor, source: torch.Tensor, color: str | bool, strength: float) -> torch.Tensor:
+    """The drawing (:func:`draw_batch`, stabilized or not) -> the frames as written, uint8
+    (N, C, H, W): in ``footage`` colour the footage's colours (:func:`footage_colors`, C 3),
+    then ``strength`` over the footage (:func:`soften`; 1 leaves the drawing as it is). A gray
+    clip's frames keep one channel (a third of the PNG encoding; readers expand it to RGB).
+    ``source``: the frames drawn, uint8 (N, 3, H, W)."""
+    color = color_mode(color)
+    out = footage_colors(drawn, source) if color == "footage" else drawn
+    if strength < 1:
+        out = soften(out, footage_target(source, color), strength)
+    return out
+
+
 def stabilize_frame(current: np.ndarray, previous: Optional[np.ndarray], flow: Optional[np.ndarray],
                     valid: Optional[np.ndarray], strength: float) -> np.ndarray:
     """One step of the flow stabilization, on final frame values (0-255): float32, ``current``'s shape.
@@ -294,111 +328,110 @@ def stylize_frames(
     if not 0.0 <= strength <= 1.0:
         raise ValueError(f"strength must be in [0, 1], got {strength}")
     color = color_mode(color)
-    gray = color == "gray"
     if strength < 1:
         log.info("strength %g: the drawing over the footage's %s", strength,
-                 "luminance" if gray else "colours")
+                 "luminance" if color == "gray" else "colours")
+    # The batches, each a list of (file, variant). Stabilized: in frame order (the recursion runs
+    # along the clip), every model kept. Otherwise variant by variant, one model in memory at a time.
+    if stabilize > 0:
+        rows = plan.sort_values("frame", kind="stable")
+        pairs = list(zip(rows["file"], rows["variant"]))
+        batches = [pairs[i:i + batch_size] for i in range(0, len(pairs), batch_size)]
+    else:
+        batches = []
+        for variant, rows in plan.groupby("variant", sort=True):
+            files = list(rows["file"])
+            batches += [[(f, variant) for f in files[i:i + batch_size]] for i in range(0, len(files), batch_size)]
+    stylizers = _Stylizers(models, plan["variant"].value_counts().to_dict(), stabilize > 0, device, precision,
+                           fast, band_mb)
+    if stabilize > 0:
+        log.info("flow stabilization, strength %g: frames in order", stabilize)
+    estimators = threading.local()
+
+    def read(batch: list[tuple[str, str]], before: Optional[torch.Tensor]):
+        """The batch's frames and, stabilizing, each one's source flow to the frame before
+        (``before``: the previous batch's last frame; the clip's first frame has none)."""
+        frames = torch.stack([read_frame(frames_dir / f) for f, _ in batch])
+        flows = []
+        for frame in frames:
+            flows.append(None if stabilize <= 0 or before is None else _source_flow(estimators, frame, before))
+            before = frame
+        return frames, flows
+
     bar = tqdm(total=len(plan), desc=f"stylize {frames_dir.name}", unit="frame",
                file=progress_file or sys.stderr, mininterval=2.0, ascii=True)
-    if stabilize > 0:
-        _stylize_in_order(plan, frames_dir, out_dir, models, device, precision, color, levels,
-                          batch_size, io_threads, fast, band_mb, stabilize, strength, bar)
-        bar.close()
-        return len(plan)
     writes: deque[Future] = deque()
-
-    def read(batch: list[str]) -> torch.Tensor:
-        return torch.stack([read_frame(frames_dir / f) for f in batch])
-
+    previous: Optional[np.ndarray] = None
     with atomic_dir(out_dir) as tmp, ThreadPoolExecutor(max(1, io_threads)) as pool:
-        submit = pool.submit
-        for variant, rows in plan.groupby("variant", sort=True):
-            stylizer = Stylizer(load_model(models[variant], device), device, precision, fast=fast,
-                                band_mb=band_mb)  # once per model per clip
-            log.info("variant %s: %d frames, %s", variant, len(rows), stylizer.engine)
-            files = list(rows["file"])
-            batches = [files[i:i + batch_size] for i in range(0, len(files), batch_size)]
-            nxt = submit(read, batches[0]) if batches else None
-            for i, batch in enumerate(batches):
-                frames = nxt.result()
-                if i + 1 < len(batches):
-                    nxt = submit(read, batches[i + 1])  # read ahead while the network runs
-                out = stylize_batch(stylizer, frames, device, precision, color, levels)
-                # Gray: one channel in the PNG (readers expand it back to RGB).
-                out = out[:, :1] if gray else out
-                if strength < 1:
-                    out = soften(out, footage_target(frames, color), strength)
-                for f, img in zip(batch, out):
-                    writes.append(submit(write_frame, img, tmp / f))
+        nxt = pool.submit(read, batches[0], None) if batches else None
+        for i, batch in enumerate(batches):
+            frames, flows = nxt.result()
+            if i + 1 < len(batches):  # read ahead (the flow included) while the network runs
+                nxt = pool.submit(read, batches[i + 1], frames[-1])
+            drawn = _draw_by_variant(stylizers, frames, [v for _, v in batch], device, precision, color, levels)
+            if stabilize > 0:
+                drawn, previous = _stabilize_batch(drawn, flows, previous, stabilize)
+            for (f, _), img in zip(batch, finish_frames(drawn, frames, color, strength)):
+                writes.append(pool.submit(write_frame, img, tmp / f))
                 while len(writes) > batch_size:  # bounded: never more than a batch waiting
                     writes.popleft().result()
-                bar.update(len(batch))
-            del stylizer
+            bar.update(len(batch))
         while writes:
             writes.popleft().result()
     bar.close()
     return len(plan)
 
 
-def _stylize_in_order(plan: pd.DataFrame, frames_dir: Path, out_dir: Path, models: Mapping[str, Path | str],
-                      device: torch.device, precision: str, color: str, levels: bool, batch_size: int,
-                      io_threads: int, fast: bool, band_mb: float, stabilize: float, strength: float,
-                      bar) -> None:
-    """:func:`stylize_frames` with the flow stabilization: frames in order, every model loaded.
+class _Stylizers:
+    """A clip's stylizers by variant, each made on first use (a model loaded once per clip);
+    ``keep_all`` False holds one at a time: taking another variant's drops the one held."""
 
-    The reader threads read a batch and compute the source flow of each of its frames to the frame
-    before (the first batch's first frame has none); the main thread runs the network, blends, and
-    hands the frames to the writers. ``footage`` colour is stabilized as ``gray`` (the drawing's
-    luminance) and takes the footage's colours after; ``strength`` applies last.
-    """
-    drawn_color = "gray" if color in ("gray", "footage") else color
-    one_channel = drawn_color == "gray"
-    rows = plan.sort_values("frame", kind="stable")
-    files, variants = list(rows["file"]), list(rows["variant"])
-    stylizers = {}
-    for variant in sorted(set(variants)):
-        stylizers[variant] = Stylizer(load_model(models[variant], device), device, precision, fast=fast,
-                                      band_mb=band_mb)  # once per model per clip
-        log.info("variant %s: %d frames, %s", variant, variants.count(variant), stylizers[variant].engine)
-    log.info("flow stabilization, strength %g: frames in order", stabilize)
-    estimators = threading.local()
-    starts = list(range(0, len(files), batch_size))
-    writes: deque[Future] = deque()
+    def __init__(self, models: Mapping[str, Path | str], counts: Mapping[str, int], keep_all: bool,
+                 device: torch.device, precision: str, fast: bool, band_mb: float) -> None:
+        self.models, self.counts, self.keep_all = models, counts, keep_all
+        self.device, self.precision, self.fast, self.band_mb = device, precision, fast, band_mb
+        self.held: dict[str, Stylizer] = {}
 
-    def read(start: int, before: Optional[torch.Tensor]):
-        frames = torch.stack([read_frame(frames_dir / f) for f in files[start:start + batch_size]])
-        flows = []
-        for frame in frames:
-            flows.append(None if before is None else _source_flow(estimators, frame, before))
-            before = frame
-        return frames, flows
+    def __getitem__(self, variant: str) -> Stylizer:
+        if variant not in self.held:
+            if not self.keep_all:
+                self.held.clear()  # before loading the next: one model in memory
+            st = Stylizer(load_model(self.models[variant], self.device), self.device, self.precision,
+                          fast=self.fast, band_mb=self.band_mb)
+            log.info("variant %s: %d frames, %s", variant, self.counts[variant], st.engine)
+            self.held[variant] = st
+        return self.held[variant]
 
-    previous: Optional[np.ndarray] = None
-    with atomic_dir(out_dir) as tmp, ThreadPoolExecutor(max(1, io_threads)) as pool:
-        nxt = pool.submit(read, starts[0], None) if starts else None
-        for i, start in enumerate(starts):
-            frames, flows = nxt.result()
-            if i + 1 < len(starts):
-                nxt = pool.submit(read, starts[i + 1], frames[-1])  # read ahead, flow included
-            batch_variants = variants[start:start + len(frames)]
-            out = torch.empty_like(frames)
-            for variant in sorted(set(batch_variants)):
-                idx = [j for j, v in enumerate(batch_variants) if v == variant]
-                out[idx] = stylize_batch(stylizers[variant], frames[idx], device, precision, drawn_color, levels)
-            for j, f in enumerate(files[start:start + len(frames)]):
-                # Gray: the blend runs on one channel, and one channel goes into the PNG.
-                cur = out[j, 0].numpy() if one_channel else out[j].permute(1, 2, 0).numpy()
-                flow, valid = flows[j] if flows[j] is not None else (None, None)
-                previous = stabilize_frame(cur, previous, flow, valid, stabilize)
-                img = torch.from_numpy(np.clip(np.rint(previous), 0, 255).astype(np.uint8))
-                img = img.unsqueeze(0) if one_channel else img.permute(2, 0, 1)
-                if color == "footage":
-                    img = footage_colors(img[None], frames[j:j + 1])[0]
-                if strength < 1:
-                    img = soften(img[None], footage_target(frames[j:j + 1], color), strength)[0]
-                writes.append(pool.submit(write_frame, img, tmp / f))
-                while len(writes) > batch_size:  # bounded: never more than a batch waiting
-                    writes.popleft().result()
-            bar.update(len(frames))
-        while writes:
-            writes.popleft().result()
+
+def _draw_by_variant(stylizers: _Stylizers, frames: torch.Tensor, variants: list[str], device: torch.device,
+                     precision: str, color: str, levels: bool) -> torch.Tensor:
+    """A batch's drawings (:func:`draw_batch`), each frame by its variant's model: one network
+    call per variant in the batch."""
+    kinds = sorted(set(variants))
+    if len(kinds) == 1:
+        return draw_batch(stylizers[kinds[0]], frames, device, precision, color, levels)
+    drawn: Optional[torch.Tensor] = None
+    for variant in kinds:
+        idx = [j for j, v in enumerate(variants) if v == variant]
+        part = draw_batch(stylizers[variant], frames[idx], device, precision, color, levels)
+        if drawn is None:
+            drawn = part.new_empty((len(frames), *part.shape[1:]))
+        drawn[idx] = part
+    return drawn
+
+
+def _stabilize_batch(drawn: torch.Tensor, flows: list, previous: Optional[np.ndarray], strength: float
+                     ) -> tuple[torch.Tensor, Optional[np.ndarray]]:
+    """The flow stabilization (:func:`stabilize_frame`) over a batch of drawings in frame order:
+    the steadied drawings (uint8, ``drawn``'s shape) and the last one's float values, the
+    recursion's state for the next batch. ``flows``: each frame's (flow, valid) from the source
+    frame before it, or None (the clip's first frame)."""
+    one_channel = drawn.shape[1] == 1  # gray: the blend runs on one channel
+    out = []
+    for j, fv in enumerate(flows):
+        cur = drawn[j, 0].numpy() if one_channel else drawn[j].permute(1, 2, 0).numpy()
+        flow, valid = fv if fv is not None else (None, None)
+        previous = stabilize_frame(cur, previous, flow, valid, strength)
+        img = torch.from_numpy(np.clip(np.rint(previous), 0, 255).astype(np.uint8))
+        out.append(img.unsqueeze(0) if one_channel else img.permute(2, 0, 1))
+    return torch.stack(out), previous
