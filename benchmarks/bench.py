@@ -24,8 +24,10 @@ Then: a 3840x2160 frame (peak RSS, bands vs whole-frame difference), a training 
 rule (from Snakemake's records). Everything goes to ``results/bench.json``.
 
     python benchmarks/bench.py            # the full run (a few minutes on 2 cores)
-    python benchmarks/bench.py --quick    # fewer, smaller frames; a smoke test
+    python benchmarks/bench.py --quick    # fewer, smaller frames; a smoke test (a few minutes)
 
+``--quick`` leaves out the rows in a precision the device only emulates (bf16 on a CPU without
+AVX-512 BF16 or AMX: there they would take most of the run), and says so; a full run keeps them.
 ``main`` runs one function per section, each adding its rows and notes to a :class:`Bench`.
 """
 
@@ -684,7 +686,7 @@ class Bench:
 
     a: argparse.Namespace
     device: Any
-    precisions: list[str]  # the precisions measured: fp32, bf16, then fp16 on CUDA
+    precisions: list[str]  # the precisions measured (measured_precisions): fp32 first
     info: dict
     work: Path
     model: Path
@@ -699,13 +701,15 @@ class Bench:
 
     @property
     def low(self) -> str:
-        """The lower precision the rows compare with fp32 (bf16)."""
-        return self.precisions[1]
+        """The lower precision the rows compare with fp32: bf16, or where --quick left it out, fp16 on
+        CUDA and fp32 on the CPU."""
+        return self.precisions[min(1, len(self.precisions) - 1)]
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="16 small frames, one round, no 4K/train/DAG")
+    ap.add_argument("--quick", action="store_true",
+                    help="16 small frames, one round, no 4K/train/DAG, no precision the device only emulates")
     ap.add_argument("--frames", type=int, default=64, help="frames at --size")
     ap.add_argument("--size", default="640x360")
     ap.add_argument("--big", default="1920x1080", help="the large size ('' to skip)")
@@ -731,13 +735,38 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return a
 
 
+def emulated(precision: str, device) -> bool:
+    """True where ``device`` has no native arithmetic for ``precision`` (torch emulates it, slowly)."""
+    import torch
+
+    from sketchbook.precision import cpu_has_bf16
+
+    if precision != "bf16":
+        return False
+    if device.type == "cuda":
+        return not torch.cuda.is_bf16_supported(including_emulation=False)
+    return not cpu_has_bf16()
+
+
+def measured_precisions(device, quick: bool) -> list[str]:
+    """The precisions the rows measure: fp32, bf16, and fp16 on CUDA; ``quick`` leaves out bf16
+    where ``device`` only emulates it."""
+    precisions = ["fp32", "bf16"] + (["fp16"] if device.type == "cuda" else [])
+    if quick and emulated("bf16", device):
+        precisions.remove("bf16")
+    return precisions
+
+
 def setup(a: argparse.Namespace) -> Bench:
     """The device and precisions, the machine line, the model, the frames and their FLOPs."""
-    from sketchbook.precision import cpu_has_bf16, pick_device
+    from sketchbook.precision import pick_device
 
     device = pick_device(a.device)
-    precisions = ["fp32", "bf16"] + (["fp16"] if device.type == "cuda" else [])
-    if device.type == "cpu" and not cpu_has_bf16():
+    precisions = measured_precisions(device, a.quick)
+    if "bf16" not in precisions:
+        print(f"--quick: no bf16 rows: this {device.type} has no native bf16, and emulated they would take "
+              "most of the run (a full run keeps them)")
+    elif device.type == "cpu" and emulated("bf16", device):
         print("note: no native bf16 on this CPU: bf16 rows run emulated (slow)", file=sys.stderr)
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, bf16 {'yes' if info['bf16'] else 'no'}, "
@@ -880,6 +909,7 @@ def uhd_section(b: Bench) -> None:
         from sketchbook.stylize import BAND_MB
 
         crop = Path(b.a.out).with_name("bench_4k_band_edge.png")
+        crop.parent.mkdir(parents=True, exist_ok=True)
         bands = run_worker("bands", {**base, "precision": b.low, "band_mb": BAND_MB,
                                      "out": str(crop)}, b.a.threads)
         b.extra_rows.append({"name": f"{w}x{h} in bands vs whole frame", "size": f"{w}x{h}",
