@@ -24,7 +24,11 @@ Then: a 3840x2160 frame (peak RSS, bands vs whole-frame difference), a training 
 rule (from Snakemake's records). Everything goes to ``results/bench.json``.
 
     python benchmarks/bench.py            # the full run (a few minutes on 2 cores)
-    python benchmarks/bench.py --quick    # fewer, smaller frames; a smoke test
+    python benchmarks/bench.py --quick    # fewer, smaller frames; a smoke test (a few minutes)
+
+``--quick`` leaves out the rows in a precision the device only emulates (bf16 on a CPU without
+AVX-512 BF16 or AMX: there they would take most of the run), and says so; a full run keeps them.
+``main`` runs one function per section, each adding its rows and notes to a :class:`Bench`.
 """
 
 from __future__ import annotations
@@ -41,7 +45,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sketchbook.allocator import MALLOC_ENV  # the allocator settings every run gets
 
@@ -671,9 +677,39 @@ def _row(name: str, size: tuple, kind: str, precision: str, runs: list[dict], gf
     return row
 
 
-def main() -> None:
+# --- the run, one function per section ---------------------------------------------------------------
+
+@dataclass
+class Bench:
+    """What the sections share: the run's switches, the machine, the frames, and what each section
+    adds (table rows, rows for results/bench.json only, the notes under the table, the measured peaks)."""
+
+    a: argparse.Namespace
+    device: Any
+    precisions: list[str]  # the precisions measured (measured_precisions): fp32 first
+    info: dict
+    work: Path
+    model: Path
+    sizes: list[tuple[int, int]]
+    frames: dict
+    gflop: dict
+    executed: float
+    rows: list[dict] = field(default_factory=list)
+    extra_rows: list[dict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    peaks: dict = field(default_factory=dict)
+
+    @property
+    def low(self) -> str:
+        """The lower precision the rows compare with fp32: bf16, or where --quick left it out, fp16 on
+        CUDA and fp32 on the CPU."""
+        return self.precisions[min(1, len(self.precisions) - 1)]
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true", help="16 small frames, one round, no 4K/train/DAG")
+    ap.add_argument("--quick", action="store_true",
+                    help="16 small frames, one round, no 4K/train/DAG, no precision the device only emulates")
     ap.add_argument("--frames", type=int, default=64, help="frames at --size")
     ap.add_argument("--size", default="640x360")
     ap.add_argument("--big", default="1920x1080", help="the large size ('' to skip)")
@@ -692,16 +728,45 @@ def main() -> None:
     ap.add_argument("--dag-clips", type=int, default=100)
     ap.add_argument("--dag-minutes", type=float, default=10)
     ap.add_argument("--out", default=str(REPO / "results/bench.json"))
-    a = ap.parse_args()
+    a = ap.parse_args(argv)
     if a.quick:
         a.frames, a.size, a.big, a.big_frames, a.uhd, a.rounds = 16, "320x240", "", 0, "", 1
         a.no_train = a.no_dag = True
+    return a
 
-    from sketchbook.precision import cpu_has_bf16, pick_device
+
+def emulated(precision: str, device) -> bool:
+    """True where ``device`` has no native arithmetic for ``precision`` (torch emulates it, slowly)."""
+    import torch
+
+    from sketchbook.precision import cpu_has_bf16
+
+    if precision != "bf16":
+        return False
+    if device.type == "cuda":
+        return not torch.cuda.is_bf16_supported(including_emulation=False)
+    return not cpu_has_bf16()
+
+
+def measured_precisions(device, quick: bool) -> list[str]:
+    """The precisions the rows measure: fp32, bf16, and fp16 on CUDA; ``quick`` leaves out bf16
+    where ``device`` only emulates it."""
+    precisions = ["fp32", "bf16"] + (["fp16"] if device.type == "cuda" else [])
+    if quick and emulated("bf16", device):
+        precisions.remove("bf16")
+    return precisions
+
+
+def setup(a: argparse.Namespace) -> Bench:
+    """The device and precisions, the machine line, the model, the frames and their FLOPs."""
+    from sketchbook.precision import pick_device
 
     device = pick_device(a.device)
-    precisions = ["fp32", "bf16"] + (["fp16"] if device.type == "cuda" else [])
-    if device.type == "cpu" and not cpu_has_bf16():
+    precisions = measured_precisions(device, a.quick)
+    if "bf16" not in precisions:
+        print(f"--quick: no bf16 rows: this {device.type} has no native bf16, and emulated they would take "
+              "most of the run (a full run keeps them)")
+    elif device.type == "cpu" and emulated("bf16", device):
         print("note: no native bf16 on this CPU: bf16 rows run emulated (slow)", file=sys.stderr)
     info = machine()
     print(f"machine: {info['cpu']}, {info['cores']} cores, bf16 {'yes' if info['bf16'] else 'no'}, "
@@ -723,192 +788,238 @@ def main() -> None:
     print("FLOPs per frame (torch.utils.flop_counter on the model's forward): "
           + ", ".join(f"{w}x{h}: {g:.1f} GFLOP" for (w, h), g in gflop.items())
           + f"; the fused inference executes {executed:.1f} GFLOP at {sizes[0][0]}x{sizes[0][1]}")
+    return Bench(a, device, precisions, info, work, model, sizes, frames, gflop, executed)
 
-    onnx_fp32 = onnx_int8 = None
-    if device.type == "cpu":
-        onnx_fp32, onnx_int8 = onnx_models(model, work, sizes[0])
-        print("onnxruntime: the model's ONNX file and an int8 QDQ copy (calibrated on the demo's content photos)")
 
-    # Every row, every round, interleaved.
+def network_plan(b: Bench, onnx: tuple[Path, Path] | None) -> list[tuple]:
+    """The network's rows: (name, size, worker, its arguments, precision), in the order they run."""
     plan = []
-    for s in sizes:
-        base = {"device": str(device), "model": str(model), "frames": str(work / f"frames_{s[0]}x{s[1]}"),
-                "files": frames[s]}
+    for s in b.sizes:
+        base = {"device": str(b.device), "model": str(b.model), "frames": str(b.work / f"frames_{s[0]}x{s[1]}"),
+                "files": b.frames[s]}
         plan.append(("baseline: fast_neural_style eval, fp32", s, "baseline", base, "fp32"))
-        for p in precisions:
+        for p in b.precisions:
             plan.append((f"ours {p}", s, "ours", {**base, "precision": p}, p))
-        if s == sizes[0]:
-            plan.append((f"ours {precisions[1]}, the model's own forward", s, "ours",
-                         {**base, "precision": precisions[1], "fast": False}, precisions[1]))
-            for p in precisions[:2]:
+        if s == b.sizes[0]:
+            plan.append((f"ours {b.low}, the model's own forward", s, "ours",
+                         {**base, "precision": b.low, "fast": False}, b.low))
+            for p in b.precisions[:2]:
                 plan.append((f"limit: the network's convolutions, {p}", s, "peak",
-                             {"device": str(device), "precision": p, "h": s[1], "w": s[0]}, p))
-            if device.type == "cpu":
-                for name, path, p in (("onnxruntime fp32", onnx_fp32, "fp32"),
-                                      ("onnxruntime int8 QDQ", onnx_int8, "int8")):
-                    plan.append((name, s, "ort", {**base, "onnx": str(path), "threads": a.threads}, p))
-    runs: dict = {}
-    for r in range(a.rounds):
-        for i, (name, s, kind, args, prec) in enumerate(plan):
-            res = run_worker(kind, {**args, "out": str(work / f"out_{i}")}, a.threads)
-            runs.setdefault(i, []).append(res)
-            print(f"  round {r + 1}/{a.rounds}: {name}, {s[0]}x{s[1]}: "
-                  f"{res['frames'] / res['seconds']:.2f} frames/s", flush=True)
+                             {"device": str(b.device), "precision": p, "h": s[1], "w": s[0]}, p))
+            if onnx:
+                for name, path, p in (("onnxruntime fp32", onnx[0], "fp32"),
+                                      ("onnxruntime int8 QDQ", onnx[1], "int8")):
+                    plan.append((name, s, "ort", {**base, "onnx": str(path), "threads": b.a.threads}, p))
+    return plan
 
-    rows, peaks = [], {}
+
+def run_rounds(b: Bench, plan: list[tuple]) -> dict[int, list[dict]]:
+    """Every row, every round, interleaved: each row's runs, by its index in ``plan``."""
+    runs: dict = {}
+    for r in range(b.a.rounds):
+        for i, (name, s, kind, args, prec) in enumerate(plan):
+            res = run_worker(kind, {**args, "out": str(b.work / f"out_{i}")}, b.a.threads)
+            runs.setdefault(i, []).append(res)
+            print(f"  round {r + 1}/{b.a.rounds}: {name}, {s[0]}x{s[1]}: "
+                  f"{res['frames'] / res['seconds']:.2f} frames/s", flush=True)
+    return runs
+
+
+def tabulate_network(b: Bench, plan: list[tuple], runs: dict[int, list[dict]]) -> None:
+    """The network's table rows, the measured peaks, and each row against the baseline and fp32."""
     for i, (name, s, kind, args, prec) in enumerate(plan):
         if kind == "peak":
             # The convolutions' throughput, and as frames/s: the network's FLOPs at that rate.
             conv_gflop = runs[i][0]["conv_flops"] / 1e9
             row = _row(name, s, kind, prec, runs[i], conv_gflop)
-            row["fps"] = row["gflops"] / gflop[s]
+            row["fps"] = row["gflops"] / b.gflop[s]
             row["conv_gflop_per_frame"] = conv_gflop
             row["layout"] = runs[i][0]["layout"]
             row["cpu_ms_per_frame"] = None
-            peaks[prec] = row["gflops"]
+            b.peaks[prec] = row["gflops"]
         else:
-            row = _row(name, s, kind, prec, runs[i], gflop[s])
-        row["out"] = str(work / f"out_{i}")
-        rows.append(row)
+            row = _row(name, s, kind, prec, runs[i], b.gflop[s])
+        row["out"] = str(b.work / f"out_{i}")
+        b.rows.append(row)
+    rows = b.rows
     for row in rows:
-        peak = peaks.get(row["precision"])
+        peak = b.peaks.get(row["precision"])
         row["pct_of_peak"] = 100 * row["gflops"] / peak if peak else None
         base = next(x for x in rows if x["size"] == row["size"] and x["kind"] == "baseline")
         row["speedup_vs_baseline"] = row["fps"] / base["fps"]
         if row["kind"] in ("ours", "ort") and row["name"] != "ours fp32":
             ref = next(x for x in rows if x["size"] == row["size"] and x["name"] == "ours fp32")
             row.update(compare_dirs(Path(ref["out"]), Path(row["out"]),
-                                    frames[tuple(map(int, row["size"].split("x")))]))
-    extra_rows, notes = [], []
-    ours = {r["name"]: r for r in rows if r["size"] == rows[0]["size"]}
+                                    b.frames[tuple(map(int, row["size"].split("x")))]))
+
+
+def network_section(b: Bench) -> None:
+    """Baseline, ours in each precision, the convolutions' limit and onnxruntime, at each size."""
+    onnx = None
+    if b.device.type == "cpu":
+        onnx = onnx_models(b.model, b.work, b.sizes[0])
+        print("onnxruntime: the model's ONNX file and an int8 QDQ copy (calibrated on the demo's content photos)")
+    plan = network_plan(b, onnx)
+    tabulate_network(b, plan, run_rounds(b, plan))
+    ours = {r["name"]: r for r in b.rows if r["size"] == b.rows[0]["size"]}
     for name in ("onnxruntime fp32", "onnxruntime int8 QDQ"):
         if name in ours:
             r = ours[name]
-            notes.append(f"{name}, {r['size']}: " + ", ".join(
-                f"{r['fps'] / ours[f'ours {p}']['fps']:.2f}x ours {p}" for p in precisions[:2])
+            b.notes.append(f"{name}, {r['size']}: " + ", ".join(
+                f"{r['fps'] / ours[f'ours {p}']['fps']:.2f}x ours {p}" for p in b.precisions[:2])
                 + f"; vs ours fp32's frames: {r['psnr_vs_fp32']:.1f} dB, SSIM {r['ssim_vs_fp32']:.4f}, "
                 f"max diff {r['max_diff_vs_fp32']}/255")
 
-    # Around the network, per frame.
-    s = sizes[0]
-    io = run_worker("io", {"frames": str(work / f"frames_{s[0]}x{s[1]}"), "files": frames[s],
-                           "out": str(work / "io")}, a.threads)
-    net_ms = 1000 / next(r["fps"] for r in rows
-                         if r["name"] == f"ours {precisions[1]}" and r["size"] == rows[0]["size"])
+
+def io_section(b: Bench) -> None:
+    """Around the network, per frame: extraction, plan, PNG decode and encode, clip encoding."""
+    s = b.sizes[0]
+    io = run_worker("io", {"frames": str(b.work / f"frames_{s[0]}x{s[1]}"), "files": b.frames[s],
+                           "out": str(b.work / "io")}, b.a.threads)
+    net_ms = 1000 / next(r["fps"] for r in b.rows
+                         if r["name"] == f"ours {b.low}" and r["size"] == b.rows[0]["size"])
     other = sum(io["ms_per_frame"].values())
-    extra_rows.append({"name": "per frame around the network", "size": f"{s[0]}x{s[1]}", **io,
-                       "stylize_ms_per_frame": net_ms, "pct_of_stylize": 100 * other / net_ms})
-    notes.append(f"per {s[0]}x{s[1]} frame around the network (marginal cost, {io['frames'][0]} vs "
-                 f"{io['frames'][1]} frames): " + ", ".join(f"{k} {v:.1f} ms" for k, v in io["ms_per_frame"].items())
-                 + f" = {other:.1f} ms/frame, {100 * other / net_ms:.1f}% of ours {precisions[1]}'s "
-                 f"{net_ms:.0f} ms/frame; fixed per clip: "
-                 + ", ".join(f"{k.split(' (')[0]} {v / 1000:.2f} s" for k, v in io["ms_per_clip_fixed"].items()
-                             if v > 20))
+    b.extra_rows.append({"name": "per frame around the network", "size": f"{s[0]}x{s[1]}", **io,
+                         "stylize_ms_per_frame": net_ms, "pct_of_stylize": 100 * other / net_ms})
+    b.notes.append(f"per {s[0]}x{s[1]} frame around the network (marginal cost, {io['frames'][0]} vs "
+                   f"{io['frames'][1]} frames): "
+                   + ", ".join(f"{k} {v:.1f} ms" for k, v in io["ms_per_frame"].items())
+                   + f" = {other:.1f} ms/frame, {100 * other / net_ms:.1f}% of ours {b.low}'s "
+                   f"{net_ms:.0f} ms/frame; fixed per clip: "
+                   + ", ".join(f"{k.split(' (')[0]} {v / 1000:.2f} s" for k, v in io["ms_per_clip_fixed"].items()
+                               if v > 20))
 
-    # A 4K frame: peak RSS, and bands vs the whole frame.
-    if a.uhd:
-        w, h = map(int, a.uhd.split("x"))
-        uhd = make_frames(work / f"frames_{w}x{h}", 1, w, h)
-        g = flops_per_frame(h, w)
-        base = {"device": str(device), "model": str(model), "frames": str(work / f"frames_{w}x{h}"), "files": uhd}
-        cases = [(f"ours {p}", {"precision": p}, p) for p in precisions[:2]]
-        if device.type == "cpu":
-            cases.append((f"ours {precisions[1]}, the model's own forward (untiled)",
-                          {"precision": precisions[1], "fast": False}, precisions[1]))
-        for name, extra, p in cases:
-            res = run_worker("ours", {**base, **extra, "out": str(work / "uhd")}, a.threads)
-            row = _row(name, (w, h), "ours", p, [res], g)
-            row["pct_of_peak"] = 100 * row["gflops"] / peaks[p] if p in peaks else None
-            rows.append(row)
-        if device.type == "cpu":
-            from sketchbook.stylize import BAND_MB
 
-            crop = Path(a.out).with_name("bench_4k_band_edge.png")
-            bands = run_worker("bands", {**base, "precision": precisions[1], "band_mb": BAND_MB,
-                                         "out": str(crop)}, a.threads)
-            extra_rows.append({"name": f"{w}x{h} in bands vs whole frame", "size": f"{w}x{h}",
-                               "precision": precisions[1], **bands})
-            notes.append(f"{w}x{h}, {precisions[1]}, in bands vs as a whole frame: max |diff| "
-                         f"{bands['max_abs_diff']}/255, mean {bands['mean_abs_diff']:.3f}/255; "
-                         f"crop across a band edge (row {bands['band_rows_full_res']}): {crop}")
+def uhd_section(b: Bench) -> None:
+    """A 4K frame: peak RSS, and bands vs the whole frame."""
+    w, h = map(int, b.a.uhd.split("x"))
+    uhd = make_frames(b.work / f"frames_{w}x{h}", 1, w, h)
+    g = flops_per_frame(h, w)
+    base = {"device": str(b.device), "model": str(b.model), "frames": str(b.work / f"frames_{w}x{h}"), "files": uhd}
+    cases = [(f"ours {p}", {"precision": p}, p) for p in b.precisions[:2]]
+    if b.device.type == "cpu":
+        cases.append((f"ours {b.low}, the model's own forward (untiled)",
+                      {"precision": b.low, "fast": False}, b.low))
+    for name, extra, p in cases:
+        res = run_worker("ours", {**base, **extra, "out": str(b.work / "uhd")}, b.a.threads)
+        row = _row(name, (w, h), "ours", p, [res], g)
+        row["pct_of_peak"] = 100 * row["gflops"] / b.peaks[p] if p in b.peaks else None
+        b.rows.append(row)
+    if b.device.type == "cpu":
+        from sketchbook.stylize import BAND_MB
 
-    if not a.no_train:
-        # Rounds alternate the two, so that both see the same machine load.
-        runs: dict[str, list] = {"upto": [], "full": []}
-        for _ in range(max(1, a.rounds)):
-            for kind in runs:
-                runs[kind].append(run_worker("train", {"device": str(device), "precision": "auto",
-                                                       "full_content_pass": kind == "full"}, a.threads))
-        tr, full = (min(runs[k], key=lambda r: r["seconds"]) for k in ("upto", "full"))
-        extra_rows.append({"name": f"training step, content photo through all VGG16 layers (before), "
-                                   f"{full['precision']}", "size": "256x256", "fps": 1 / full["seconds"],
-                           "seconds_per_step": full["seconds"], "gflop_per_step": full["flops"] / 1e9,
-                           "precision": full["precision"]})
-        notes.append(f"training step: the content photo only up to the content layer: {full['seconds']:.2f} -> "
-                     f"{tr['seconds']:.2f} s/step ({full['seconds'] / tr['seconds']:.2f}x), "
-                     f"{full['flops'] / 1e9:.0f} -> {tr['flops'] / 1e9:.0f} GFLOP")
-        gf = tr["flops"] / 1e9 / tr["seconds"]
-        pct = 100 * gf / peaks[tr["precision"]] if tr["precision"] in peaks else None
-        extra_rows.append({"name": f"training step 256x256 batch 4, {tr['precision']}", "size": "256x256",
-                           "fps": 1 / tr["seconds"], "gflops": gf, "pct_of_peak": pct,
-                           "peak_rss_mb": tr["peak_rss_mb"], "seconds_per_step": tr["seconds"],
-                           "gflop_per_step": tr["flops"] / 1e9, "precision": tr["precision"]})
-        notes.append(f"training step, 256x256, batch 4, {tr['precision']}: {tr['seconds']:.2f} s, "
-                     f"{tr['flops'] / 1e9:.0f} GFLOP, {gf:.0f} GFLOP/s"
-                     + (f" = {pct:.0f}% of the measured {tr['precision']} peak" if pct else ""))
+        crop = Path(b.a.out).with_name("bench_4k_band_edge.png")
+        crop.parent.mkdir(parents=True, exist_ok=True)
+        bands = run_worker("bands", {**base, "precision": b.low, "band_mb": BAND_MB,
+                                     "out": str(crop)}, b.a.threads)
+        b.extra_rows.append({"name": f"{w}x{h} in bands vs whole frame", "size": f"{w}x{h}",
+                             "precision": b.low, **bands})
+        b.notes.append(f"{w}x{h}, {b.low}, in bands vs as a whole frame: max |diff| "
+                       f"{bands['max_abs_diff']}/255, mean {bands['mean_abs_diff']:.3f}/255; "
+                       f"crop across a band edge (row {bands['band_rows_full_res']}): {crop}")
 
-    if not a.no_dag:
-        dag = dag_benchmark(work / "dag", a.dag_clips, a.dag_minutes)
-        extra_rows.append({"name": "snakemake -n", **dag})
-        notes.append(f"snakemake -n, {dag['clips']} clips of {dag['minutes_each']:g} min each: {dag['jobs']} jobs "
-                     f"in {dag['seconds']:.1f} s (runs: {', '.join(f'{t:.1f}' for t in dag['seconds_runs'])} s)")
 
-    demo = Path(a.demo_dir)
-    if a.render_demo:
+def train_section(b: Bench) -> None:
+    """A training step, and the same step with the content photo through every VGG16 layer."""
+    # Rounds alternate the two, so that both see the same machine load.
+    runs: dict[str, list] = {"upto": [], "full": []}
+    for _ in range(max(1, b.a.rounds)):
+        for kind in runs:
+            runs[kind].append(run_worker("train", {"device": str(b.device), "precision": "auto",
+                                                   "full_content_pass": kind == "full"}, b.a.threads))
+    tr, full = (min(runs[k], key=lambda r: r["seconds"]) for k in ("upto", "full"))
+    b.extra_rows.append({"name": f"training step, content photo through all VGG16 layers (before), "
+                                 f"{full['precision']}", "size": "256x256", "fps": 1 / full["seconds"],
+                         "seconds_per_step": full["seconds"], "gflop_per_step": full["flops"] / 1e9,
+                         "precision": full["precision"]})
+    b.notes.append(f"training step: the content photo only up to the content layer: {full['seconds']:.2f} -> "
+                   f"{tr['seconds']:.2f} s/step ({full['seconds'] / tr['seconds']:.2f}x), "
+                   f"{full['flops'] / 1e9:.0f} -> {tr['flops'] / 1e9:.0f} GFLOP")
+    gf = tr["flops"] / 1e9 / tr["seconds"]
+    pct = 100 * gf / b.peaks[tr["precision"]] if tr["precision"] in b.peaks else None
+    b.extra_rows.append({"name": f"training step 256x256 batch 4, {tr['precision']}", "size": "256x256",
+                         "fps": 1 / tr["seconds"], "gflops": gf, "pct_of_peak": pct,
+                         "peak_rss_mb": tr["peak_rss_mb"], "seconds_per_step": tr["seconds"],
+                         "gflop_per_step": tr["flops"] / 1e9, "precision": tr["precision"]})
+    b.notes.append(f"training step, 256x256, batch 4, {tr['precision']}: {tr['seconds']:.2f} s, "
+                   f"{tr['flops'] / 1e9:.0f} GFLOP, {gf:.0f} GFLOP/s"
+                   + (f" = {pct:.0f}% of the measured {tr['precision']} peak" if pct else ""))
+
+
+def dag_section(b: Bench) -> None:
+    """``snakemake -n`` on many long clips."""
+    dag = dag_benchmark(b.work / "dag", b.a.dag_clips, b.a.dag_minutes)
+    b.extra_rows.append({"name": "snakemake -n", **dag})
+    b.notes.append(f"snakemake -n, {dag['clips']} clips of {dag['minutes_each']:g} min each: {dag['jobs']} jobs "
+                   f"in {dag['seconds']:.1f} s (runs: {', '.join(f'{t:.1f}' for t in dag['seconds_runs'])} s)")
+
+
+def demo_section(b: Bench) -> None:
+    """A demo run's job time split by rule (re-running its render stage first with --render-demo)."""
+    demo = Path(b.a.demo_dir)
+    if b.a.render_demo:
         render_demo(demo)
     split = demo_split(demo)
-    if split:
-        total = sum(split["by_rule"].values())
-        render = {k: v for k, v in split["by_rule"].items()
-                  if k in ("extract_frames", "plan_frames", "stylize_frames", "encode_clip", "join_film")}
-        sty = render.get("stylize_frames", 0.0)
-        other = sum(render.values()) - sty
-        extra_rows.append({"name": "demo: job time by rule", **split,
-                           "render_other_pct_of_stylize": 100 * other / sty if sty else None})
-        notes.append(f"demo run in {split['dir']} ({split['wall_seconds']:.0f} s wall), job seconds by rule "
-                     f"(sum {total:.0f} s; b = from benchmark: files, l = from the run log): "
-                     + ", ".join(f"{k} {v:.1f} {split['source'][k][0]}" for k, v in split["by_rule"].items()))
-        if sty:
-            notes.append(f"  render stage: stylize_frames {sty:.1f} s (the stylize call itself, frames read, "
-                         f"stylized, written: {split['stylize_call_seconds']:.1f} s; the rest is process start "
-                         f"and imports), everything else (extract, plan, encode, join) {other:.1f} s "
-                         f"= {100 * other / sty:.0f}% of stylize")
-    else:
-        notes.append(f"no demo run found in {demo} (run `make demo` first, or pass --demo-dir)")
+    if not split:
+        b.notes.append(f"no demo run found in {demo} (run `make demo` first, or pass --demo-dir)")
+        return
+    total = sum(split["by_rule"].values())
+    render = {k: v for k, v in split["by_rule"].items()
+              if k in ("extract_frames", "plan_frames", "stylize_frames", "encode_clip", "join_film")}
+    sty = render.get("stylize_frames", 0.0)
+    other = sum(render.values()) - sty
+    b.extra_rows.append({"name": "demo: job time by rule", **split,
+                         "render_other_pct_of_stylize": 100 * other / sty if sty else None})
+    b.notes.append(f"demo run in {split['dir']} ({split['wall_seconds']:.0f} s wall), job seconds by rule "
+                   f"(sum {total:.0f} s; b = from benchmark: files, l = from the run log): "
+                   + ", ".join(f"{k} {v:.1f} {split['source'][k][0]}" for k, v in split["by_rule"].items()))
+    if sty:
+        b.notes.append(f"  render stage: stylize_frames {sty:.1f} s (the stylize call itself, frames read, "
+                       f"stylized, written: {split['stylize_call_seconds']:.1f} s; the rest is process start "
+                       f"and imports), everything else (extract, plan, encode, join) {other:.1f} s "
+                       f"= {100 * other / sty:.0f}% of stylize")
 
-    for row in rows:
+
+def write_results(b: Bench) -> None:
+    """The table and the notes on stdout, every row in results/bench.json; the frames removed."""
+    for row in b.rows:
         row.pop("out", None)
     print()
-    print(fmt_table(rows))
+    print(fmt_table(b.rows))
+    s0 = b.sizes[0]
     print("GFLOP/s: the model's FLOPs per frame x frames/s (the fused inference executes fewer: "
-          f"{executed:.1f} of {gflop[sizes[0]]:.1f} GFLOP at {sizes[0][0]}x{sizes[0][1]}, so it can pass the limit). "
+          f"{b.executed:.1f} of {b.gflop[s0]:.1f} GFLOP at {s0[0]}x{s0[1]}, so it can pass the limit). "
           "% of peak: of the limit in the row's precision. noise: spread of frames/s between rounds.")
-    for line in notes:
+    for line in b.notes:
         print(line)
-    out = Path(a.out)
+    out = Path(b.a.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    for row in rows:
-        if row["kind"] == "ours" and row["size"] == f"{sizes[0][0]}x{sizes[0][1]}" and "own forward" not in row["name"]:
-            row["executed_gflop_per_frame"] = executed
-            row["executed_pct_of_peak"] = 100 * row["fps"] * executed / peaks[row["precision"]] \
-                if row["precision"] in peaks else None
-    short = {"cpu": info["cpu"], "cores": info["cores"], "torch": info["torch"], "device": str(device),
-             "threads": a.threads}
+    for row in b.rows:
+        if row["kind"] == "ours" and row["size"] == f"{s0[0]}x{s0[1]}" and "own forward" not in row["name"]:
+            row["executed_gflop_per_frame"] = b.executed
+            row["executed_pct_of_peak"] = 100 * row["fps"] * b.executed / b.peaks[row["precision"]] \
+                if row["precision"] in b.peaks else None
+    short = {"cpu": b.info["cpu"], "cores": b.info["cores"], "torch": b.info["torch"], "device": str(b.device),
+             "threads": b.a.threads}
     keys = ("name", "fps", "gflops", "pct_of_peak", "speedup_vs_baseline", "peak_rss_mb")
-    out.write_text(json.dumps([{**{k: None for k in keys}, **r, "machine": short} for r in rows + extra_rows],
+    out.write_text(json.dumps([{**{k: None for k in keys}, **r, "machine": short} for r in b.rows + b.extra_rows],
                               indent=2, default=str) + "\n")
     print(f"written {out}")
-    shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(b.work, ignore_errors=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    b = setup(parse_args(argv))
+    network_section(b)
+    io_section(b)
+    if b.a.uhd:
+        uhd_section(b)
+    if not b.a.no_train:
+        train_section(b)
+    if not b.a.no_dag:
+        dag_section(b)
+    demo_section(b)
+    write_results(b)
 
 
 if __name__ == "__main__":

@@ -183,7 +183,7 @@ def main() -> None:
 
 def gallery(path: Path, sketches: dict[str, Path], frames, renders, cell: int = 180) -> None:
     """Row 0: each sketch; then per frame: the frame, then each sketch's model's render."""
-    from sketchbook.report import contact_sheet
+    from sketchbook.images import contact_sheet
 
     rows = [("sketch", [("frame", to_uint8(torch.ones(3, cell, cell)))] +
              [(s, to_uint8(resize_short_side(load_rgb(p), cell))) for s, p in sketches.items()])]

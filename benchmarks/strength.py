@@ -34,9 +34,8 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sketchbook.images import read_frame  # noqa: E402
+from sketchbook.images import contact_sheet, read_frame  # noqa: E402
 from sketchbook.precision import resolve_precision  # noqa: E402
-from sketchbook.report import contact_sheet  # noqa: E402
 from sketchbook.stylize import Stylizer, footage_target, load_model, soften, stylize_batch  # noqa: E402
 
 STRENGTHS = (0.0, 0.25, 0.5, 0.75, 1.0)

@@ -12,9 +12,9 @@ from sketchbook.errors import SketchbookError
 # before any job process starts). Values already in the environment win.
 set_malloc_env()
 
-# S3 storage (cloud profiles): see sketchbook.cloud (a folder a job uploaded must not read as missing).
+# S3 storage (cloud profiles): see sketchbook.workflow.storage (a folder a job uploaded must not read as missing).
 if workflow.storage_settings.default_storage_provider == "s3":
-    from sketchbook.cloud import patch_s3_directory_check
+    from sketchbook.workflow.storage import patch_s3_directory_check
 
     patch_s3_directory_check()
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from sketchbook.content import content_files
 from sketchbook.entry import run
 from sketchbook.lossnet import load_loss_network
+from sketchbook.modelfile import write_card
 from sketchbook.precision import pick_device, resolve_precision
-from sketchbook.report import write_card
 from sketchbook.settings import TrainSettings
 from sketchbook.train import train
 

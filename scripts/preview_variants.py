@@ -1,4 +1,4 @@
-"""Snakemake entry: every model on a few sample frames, side by side, ranked (see sketchbook.report)."""
+"""Snakemake entry: every model on a few sample frames, side by side, ranked (see sketchbook.preview)."""
 import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 from pathlib import Path
 
@@ -7,7 +7,7 @@ import pandas as pd
 from sketchbook.entry import run
 from sketchbook.content import content_files
 from sketchbook.precision import pick_device
-from sketchbook.report import sample_frame, variants_sheet
+from sketchbook.preview import sample_frame, variants_sheet
 
 
 def main(smk):

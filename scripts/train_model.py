@@ -11,13 +11,13 @@ from sketchbook.content import content_files
 from sketchbook.fidelity import hand_summary
 from sketchbook.images import load_rgb, resize_short_side, to_uint8
 from sketchbook.lossnet import load_loss_network
+from sketchbook.modelfile import write_card
 from sketchbook.pairs import pair_files
 from sketchbook.precision import pick_device, resolve_precision
-from sketchbook.report import plot_losses, write_card
 from sketchbook.stylize import Stylizer, load_model, stylize_batch
 from sketchbook.temporal import known_motion_error
 from sketchbook.settings import TrainSettings
-from sketchbook.train import train
+from sketchbook.train import plot_losses, train
 
 
 def main(smk):

@@ -1,12 +1,13 @@
-"""Reading and writing images as tensors, with errors that name the file."""
+"""Reading and writing images as tensors, with errors that name the file; a grid of them as one picture."""
 
 from __future__ import annotations
 
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import torch
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
 
 from .atomic import atomic_file
 from .errors import InputFileError
@@ -144,3 +145,26 @@ def resize_short_side(x: torch.Tensor, size: int) -> torch.Tensor:
     return TF.resize(x, [max(1, round(h * s)), max(1, round(w * s))], antialias=True)
 
 
+def contact_sheet(
+    rows: Sequence[tuple[str, Sequence[tuple[str, torch.Tensor]]]],
+    out_png: Path | str,
+    cell: int = 192,
+) -> None:
+    """A grid: one row per label, cells of (caption, uint8 (3, H, W) image), captions under them."""
+    font = ImageFont.load_default()
+    cap = 16
+    ncol = max(len(cells) for _, cells in rows)
+    label_w = 110
+    sheet = Image.new("RGB", (label_w + ncol * (cell + 4), len(rows) * (cell + cap + 6)), "white")
+    d = ImageDraw.Draw(sheet)
+    for r, (label, cells) in enumerate(rows):
+        y = r * (cell + cap + 6)
+        d.text((6, y + cell // 2), label, fill="black", font=font)
+        for c, (caption, img) in enumerate(cells):
+            im = Image.fromarray(img.permute(1, 2, 0).cpu().numpy())
+            im.thumbnail((cell, cell))
+            x = label_w + c * (cell + 4)
+            sheet.paste(im, (x, y))
+            d.text((x + 2, y + im.height + 2), caption, fill="black", font=font)
+    with atomic_file(out_png, ".tmp.png") as tmp:
+        sheet.save(tmp)

@@ -1,4 +1,4 @@
-"""The style model file: its format, writing it and reading it (one home for all three).
+"""The style model file: its format, writing it and reading it (one home for all three); its card.
 
 A model file is a torch file of tensors and plain data only (read with ``weights_only=True``)::
 
@@ -13,6 +13,7 @@ pair under ``levels``) still load: their keys are renamed on reading (:func:`nam
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,6 +77,12 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> StyleMod
     meta = {k: v for k, v in blob.items()
             if k not in ("format", "width", "n_residual", "state_dict", "ink_paper", "levels")}
     return StyleModel(net.eval().to(device), ink_paper, meta)
+
+
+def write_card(path: Path | str, card: Mapping) -> None:
+    """A model card (what a person reads about a model beside its file): JSON, keys in a stable order."""
+    with atomic_file(path) as tmp:
+        tmp.write_text(json.dumps(card, indent=2, sort_keys=False) + "\n")
 
 
 #: Key prefixes of the first format (indexed nn.Sequential blocks) -> the named layers'.

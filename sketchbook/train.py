@@ -420,3 +420,33 @@ def write_losses(rows: Sequence[Sequence[float]], path: Path) -> None:
         w.writerow(LOSS_COLUMNS)
         for r in rows:
             w.writerow([int(r[0]), *(f"{v:.6g}" for v in r[1:-1]), f"{r[-1]:.3f}"])
+
+
+def plot_losses(losses_csv: Path | str, out_png: Path | str, title: str) -> None:
+    """Loss curves (content, style, total, and temporal where trained with it; log scale,
+    smoothed) as a PNG."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    df = pd.read_csv(losses_csv)
+    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=100)
+    win = max(1, len(df) // 25)
+    cols = [("total", "black"), ("content", "tab:blue"), ("style", "tab:red")]
+    if "temporal" in df and (df["temporal"] > 0).any():  # files written before the column lack it
+        cols.append(("temporal", "tab:green"))
+    for col, colour in cols:
+        ax.plot(df["step"], df[col], color=colour, alpha=0.2, lw=0.8)
+        ax.plot(df["step"], df[col].rolling(win, min_periods=1).mean(), color=colour, lw=1.5, label=col)
+    ax.set_yscale("log")
+    ax.set_xlabel("step")
+    ax.set_ylabel("loss")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    with atomic_file(out_png, ".tmp.png") as tmp:
+        fig.savefig(tmp)
+        plt.close(fig)

@@ -17,7 +17,7 @@ def test_s3_directory_check_is_asked_again_until_it_exists():
     pytest.importorskip("snakemake_storage_plugin_s3")
     from snakemake_storage_plugin_s3 import StorageObject
 
-    from sketchbook.cloud import patch_s3_directory_check
+    from sketchbook.workflow.storage import patch_s3_directory_check
 
     assert patch_s3_directory_check()  # the pinned 0.3.6 is affected
     assert patch_s3_directory_check()  # and patching twice is harmless
@@ -33,11 +33,11 @@ def test_s3_directory_check_is_asked_again_until_it_exists():
 
 
 def test_s3_patch_leaves_other_versions_alone(monkeypatch):
-    from sketchbook import cloud
+    from sketchbook.workflow import storage
 
-    monkeypatch.setattr(cloud.metadata, "version", lambda name: "0.4.0")
-    assert not cloud.patch_s3_directory_check()
-    assert cloud._version_tuple("0.3.6") == (0, 3, 6) and cloud._version_tuple("1.0rc1") == (1, 0, 0)
+    monkeypatch.setattr(storage.metadata, "version", lambda name: "0.4.0")
+    assert not storage.patch_s3_directory_check()
+    assert storage._version_tuple("0.3.6") == (0, 3, 6) and storage._version_tuple("1.0rc1") == (1, 0, 0)
 
 
 def test_stand_in_kubernetes_rejects_a_gpu_request_without_limit(tmp_path):

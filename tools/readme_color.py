@@ -21,9 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sketchbook.content import list_images, split_held_out  # noqa: E402
-from sketchbook.images import read_frame  # noqa: E402
+from sketchbook.images import contact_sheet, read_frame  # noqa: E402
 from sketchbook.lossnet import load_loss_network  # noqa: E402
-from sketchbook.report import contact_sheet  # noqa: E402
 from sketchbook.settings import TrainSettings  # noqa: E402
 from sketchbook.stylize import COLORS, load_model, stylize_batch  # noqa: E402
 from sketchbook.train import train  # noqa: E402
