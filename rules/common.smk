@@ -139,6 +139,17 @@ def clip_models(wildcards):
     return [f"results/models/{clip['sketch']}/{v}.pt" for v in clip["variants"]]
 
 
+def clip_precision(wildcards):
+    return sbconfig.render_settings(CFG, wildcards.clip)["precision"]
+
+
+def clip_calibrations(wildcards):
+    """The int8 calibration of each of the clip's models, where the clip renders in int8."""
+    if clip_precision(wildcards) != "int8":
+        return []
+    return [m.removesuffix(".pt") + ".int8.json" for m in clip_models(wildcards)]
+
+
 def clip_variants(wildcards):
     return list(CFG["clips"][wildcards.clip]["variants"])
 

@@ -114,6 +114,33 @@ rule train_model:
         "../scripts/train_model.py"
 
 
+# int8 rendering (a clip's precision int8) reads each model's calibration: the range of every
+# convolution's input on the model's own training content, and the PSNR it then reaches against fp32
+# on the held-out images. Only clips rendered in int8 ask for it.
+rule calibrate_int8:
+    input:
+        model="results/models/{sketch}/{variant}.pt",
+        content=TRAIN_CONTENT,
+        held_out=HELD_OUT_CONTENT,
+        content_dirs=CONTENT_DIRS,
+    output:
+        "results/models/{sketch}/{variant}.int8.json",
+    log:
+        "logs/calibrate_int8/{sketch}/{variant}.log",
+    benchmark:
+        "logs/calibrate_int8/{sketch}/{variant}.tsv"
+    conda:
+        "../envs/torch.yaml"
+    threads: 2
+    resources:
+        attempt=attempt_number,
+    params:
+        held_out=CFG["content"]["held_out"],
+        code_version=CODE_VERSIONS["calibrate_int8"],
+    script:
+        "../scripts/calibrate_int8.py"
+
+
 rule score_models:
     input:
         models=all_models,

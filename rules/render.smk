@@ -24,6 +24,7 @@ rule stylize_frames:
         plan="results/plans/{clip}.csv",
         frames="results/frames/{clip}",
         models=clip_models,
+        calibrations=clip_calibrations,
     output:
         directory("results/stylized/{clip}"),
     log:
@@ -41,6 +42,7 @@ rule stylize_frames:
         levels=clip_levels,
         stabilize=clip_stabilize,
         strength=clip_strength,
+        precision=clip_precision,
         code_version=CODE_VERSIONS["stylize_frames"],
     script:
         "../scripts/stylize_frames.py"

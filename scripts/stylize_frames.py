@@ -10,10 +10,13 @@ from sketchbook.stylize import stylize_frames
 
 
 def main(smk):
-    # Device and precision change speed, not what the frames show (bf16 frames are over 40 dB
-    # PSNR from fp32's): environment settings, not params.
+    # The device is an environment setting. The precision is the clip's (render.precision, a
+    # param); where that is auto, the environment's SKETCHBOOK_PRECISION may say what auto means.
     device = pick_device(os.environ.get("SKETCHBOOK_DEVICE", "auto"))
-    precision = resolve_precision(os.environ.get("SKETCHBOOK_PRECISION", "auto"), device)
+    requested = smk.params.precision
+    if requested == "auto":
+        requested = os.environ.get("SKETCHBOOK_PRECISION", "auto")
+    precision = resolve_precision(requested, device)
     logging.info("stylizing %s on %s, precision %s, %d threads", smk.wildcards.clip, device, precision,
                  smk.threads)
     models = dict(zip(smk.params.variants, smk.input.models))

@@ -13,6 +13,7 @@ CODE_VERSIONS = {
     "sample_pairs": "1",
     "train_model": "4",
     "score_models": "4",
+    "calibrate_int8": "1",
     "preview_variants": "2",
     "export_onnx": "1",
     "extract_frames": "2",

@@ -41,11 +41,13 @@ class StyleModel:
     ``ink_paper``: the luminance of ink and of paper in the network's output (measured after
     training, :func:`sketchbook.train.ink_levels`); the grayscale render with ``levels`` stretches
     them to black and white. ``meta``: the file's other entries (training settings, precision).
+    ``path``: the file it was read from (its int8 calibration lies beside it: :func:`calibration_path`).
     """
 
     net: TransformerNet
     ink_paper: tuple[float, float] = NO_STRETCH
     meta: Mapping[str, Any] = field(default_factory=dict)
+    path: Optional[str] = None
 
 
 def save_model(net: TransformerNet, path: Path | str, ink_paper: Optional[tuple[float, float]] = None,
@@ -76,7 +78,13 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> StyleMod
         raise InputFileError(f"model {path}: weights do not fit the network ({exc})") from exc
     meta = {k: v for k, v in blob.items()
             if k not in ("format", "width", "n_residual", "state_dict", "ink_paper", "levels")}
-    return StyleModel(net.eval().to(device), ink_paper, meta)
+    return StyleModel(net.eval().to(device), ink_paper, meta, str(path))
+
+
+def calibration_path(model_path: Path | str) -> Path:
+    """Where a model file's int8 calibration lies: beside it, ``{name}.int8.json``."""
+    model_path = Path(model_path)
+    return model_path.with_name(model_path.stem + ".int8.json")
 
 
 def write_card(path: Path | str, card: Mapping) -> None:

@@ -42,7 +42,8 @@ from tqdm import tqdm
 from .atomic import atomic_dir
 from .errors import InputFileError
 from .images import luminance, read_frame, to_uint8, write_frame
-from .modelfile import NO_STRETCH, StyleModel, load_model  # load_model: scripts/train_model.py takes it from here
+from .int8 import Int8TransformerNet, load_calibration
+from .modelfile import NO_STRETCH, StyleModel, calibration_path, load_model  # load_model: scripts/ take it here
 from .network import FastTransformerNet, TransformerNet
 from .precision import autocast
 
@@ -63,17 +64,27 @@ class Stylizer:
 
     ``fast`` (default): on the CPU, a :class:`FastTransformerNet` (fp32 gives the model's own
     numbers within float rounding). Any other module, CUDA, or ``fast=False``: the module under
-    autocast (channels-last on CUDA).
+    autocast (channels-last on CUDA). ``precision`` int8 (CPU): an :class:`Int8TransformerNet`
+    with the model's calibration (a :class:`StyleModel` read with its ``.int8.json``); frames
+    under 16 px a side run the module in fp32.
     """
 
     def __init__(self, model: StyleModel | torch.nn.Module, device: torch.device, precision: str,
                  fast: bool = True, band_mb: float = BAND_MB, ink_paper: tuple[float, float] = NO_STRETCH) -> None:
+        path = None
         if isinstance(model, StyleModel):
-            model, ink_paper = model.net, model.ink_paper
+            model, ink_paper, path = model.net, model.ink_paper, model.path
         self.model, self.device, self.precision = model, torch.device(device), precision
         self.ink_paper = ink_paper
-        self.fast: Optional[FastTransformerNet] = None
-        if fast and isinstance(model, TransformerNet) and self.device.type == "cpu":
+        self.fast: Optional[FastTransformerNet | Int8TransformerNet] = None
+        if precision == "int8":
+            if self.device.type != "cpu" or not isinstance(model, TransformerNet):
+                raise ValueError("precision int8 needs a TransformerNet on the CPU")
+            if path is None:
+                raise ValueError("precision int8 needs a model read from its file (its calibration lies beside it)")
+            calibration = load_calibration(calibration_path(path))
+            self.fast = Int8TransformerNet(model, calibration["layers"], calibration["bf16_layers"])
+        elif fast and isinstance(model, TransformerNet) and self.device.type == "cpu":
             dtype = torch.bfloat16 if precision == "bf16" else torch.float32
             self.fast = FastTransformerNet(model, dtype, channels_last=True, band_mb=band_mb,
                                            whole_mb=max(band_mb, WHOLE_MB))
@@ -83,6 +94,10 @@ class Stylizer:
     @property
     def engine(self) -> str:
         """What runs the network, in words (for the log)."""
+        if isinstance(self.fast, Int8TransformerNet):
+            kept = self.fast.bf16_layers
+            return ("int8 CPU inference (oneDNN int8 convolutions, fp32 norms), channels-last"
+                    + (f"; in bf16: {', '.join(kept)}" if kept else ""))
         if self.fast is not None:
             return (f"fused CPU inference, {'bf16' if self.fast.dtype == torch.bfloat16 else 'fp32'} "
                     f"convolutions, channels-last, {self.fast.band_mb:g} MB bands above {self.fast.whole_mb:g} MB")

@@ -39,7 +39,7 @@ def test_schema_fills_its_defaults_where_they_are_written(assets):
     c["audition"] = {"candidates": str(assets / "lines.png")}
     cfg = sbconfig.validate(c)
     assert cfg["render"] == {"max_side": 320, "color": "gray", "levels": True, "seed": 0, "on_damaged": "warn",
-                             "hold": 1, "stabilize": 0.3, "strength": 1.0}
+                             "hold": 1, "stabilize": 0.3, "strength": 1.0, "precision": "auto"}
     assert cfg["training"]["iterations"] == 7 and cfg["training"]["learning_rate"] == 0.001
     assert cfg["training"]["style_layers"] == ["relu1_2", "relu2_2", "relu3_3"]
     assert cfg["variants"] == {"good": {"seed": 1}, "weird": {"style_weight": 5.0}}
@@ -76,7 +76,8 @@ def test_train_settings_defaults_are_the_schemas():
     assert TrainSettings().to_dict(complete=True) == defaults
     assert TrainSettings().style_layers == ("relu1_2", "relu2_2", "relu3_3")  # a tuple, as from_dict makes
     assert sbconfig.RENDER_DEFAULTS == {"color": "gray", "levels": True, "max_side": 640, "seed": 0,
-                                        "on_damaged": "warn", "hold": 1, "stabilize": 0.3, "strength": 1.0}
+                                        "on_damaged": "warn", "hold": 1, "stabilize": 0.3, "strength": 1.0,
+                                        "precision": "auto"}
 
 
 def test_empty_training_keys_are_none_set(assets):

@@ -13,6 +13,9 @@ def test_explicit_precisions():
         precision.resolve_precision("fp16", cpu)
     with pytest.raises(ConfigError):
         precision.resolve_precision("fp8", cpu)
+    assert precision.resolve_precision("int8", cpu) == "int8"
+    with pytest.raises(ConfigError, match="int8 runs on the CPU only"):
+        precision.resolve_precision("int8", torch.device("cuda"))
 
 
 def test_auto_follows_the_cpu(monkeypatch):

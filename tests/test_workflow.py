@@ -70,6 +70,17 @@ def test_frames_are_stylized(run):
         assert torch.equal(b[0], b[1]) and torch.equal(b[1], b[2])  # grayscale
 
 
+def test_int8_clip_is_rendered_with_its_models_calibration(run):
+    """clips.odd.precision int8: lines/good is calibrated (only the models of int8 clips are), and
+    odd's frames are drawn by the int8 engine."""
+    workdir, _ = run
+    blob = json.loads((workdir / "results/models/lines/good.int8.json").read_text())
+    assert blob["format"] == "sketchbook-int8-calibration/1" and blob["psnr_vs_fp32_db"] > 0
+    assert sorted(p.name for p in (workdir / "results/models").rglob("*.int8.json")) == ["good.int8.json"]
+    assert "int8 CPU inference" in (workdir / "logs/stylize_frames/odd.log").read_text()
+    assert "int8" not in (workdir / "logs/stylize_frames/ntsc.log").read_text()
+
+
 def test_stability_is_measured(run):
     """Each clip's stability JSON and the one table, made by the default target."""
     workdir, cfg = run
