@@ -333,9 +333,8 @@ def _norm_quant(y: torch.Tensor, mean: torch.Tensor, var: torch.Tensor, g: torch
         return (None, 0, 0) if t is None else (t.data_ptr(), t.stride(2), t.stride(3))
 
     yp, sp, tp, op = ptr(y), ptr(skip), ptr(stream), ptr(out)
-    fn = lib.sbk_norm_quant
-    kernels.run_rows(h, torch.get_num_threads(), lambda r0, r1: fn(
-        *yp, w, c, r0, r1, a.data_ptr(), shift.data_ptr(), int(relu), *sp, *tp, qa.data_ptr(), qb.data_ptr(), *op))
+    lib.sbk_norm_quant(*yp, w, c, 0, h, a.data_ptr(), shift.data_ptr(), int(relu), *sp, *tp, qa.data_ptr(),
+                       qb.data_ptr(), *op)
 
 
 def _norm_quant_torch(y, mean, var, g, b, eps, relu, skip, stream, qa, qb, out) -> None:

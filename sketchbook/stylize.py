@@ -45,7 +45,7 @@ from .images import luminance, read_frame, to_uint8, write_frame
 from .int8 import Int8TransformerNet, load_calibration
 from .modelfile import NO_STRETCH, StyleModel, calibration_path, load_model  # load_model: scripts/ take it here
 from .network import FastTransformerNet, TransformerNet
-from .precision import autocast
+from .precision import autocast, cpu_has_bf16
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,8 @@ class Stylizer:
         if isinstance(model, StyleModel):
             model, ink_paper, path = model.net, model.ink_paper, model.path
         self.model, self.device, self.precision = model, torch.device(device), precision
-        self.ink_paper = ink_paper
+        self.ink_paper, self.band_mb = ink_paper, band_mb
+        self._large: Optional[FastTransformerNet] = None  # int8: frames beyond 1080p (_large_int8)
         self.fast: Optional[FastTransformerNet | Int8TransformerNet] = None
         if precision == "int8":
             if self.device.type != "cpu" or not isinstance(model, TransformerNet):
@@ -97,14 +98,33 @@ class Stylizer:
         if isinstance(self.fast, Int8TransformerNet):
             kept = self.fast.bf16_layers
             return ("int8 CPU inference (oneDNN int8 convolutions, fp32 norms), channels-last"
-                    + (f"; in bf16: {', '.join(kept)}" if kept else ""))
+                    + (f"; in bf16: {', '.join(kept)}" if kept else "") + "; frames beyond 1080p in bf16 bands")
         if self.fast is not None:
             return (f"fused CPU inference, {'bf16' if self.fast.dtype == torch.bfloat16 else 'fp32'} "
                     f"convolutions, channels-last, {self.fast.band_mb:g} MB bands above {self.fast.whole_mb:g} MB")
         return f"the model's forward on {self.device}, {self.precision}"
 
+    def _large_int8(self, x: torch.Tensor) -> Optional[FastTransformerNet]:
+        """For an int8 stylizer, frames beyond 1080p (a first activation over WHOLE_MB in bf16):
+        the fused bf16 path in bands (fp32 where the CPU has no bf16). int8 runs whole frames,
+        its fp32 convolution outputs 4K frames past 4 GB, and 4K in bf16 bands is faster."""
+        if not isinstance(self.fast, Int8TransformerNet):
+            return None
+        if x.shape[-2] * x.shape[-1] * self.model.width * 2 <= WHOLE_MB * 2 ** 20:
+            return None
+        if self._large is None:
+            dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
+            log.info("frames of %dx%d: beyond 1080p, int8 hands them to the %s path in bands", x.shape[-1],
+                     x.shape[-2], "bf16" if dtype == torch.bfloat16 else "fp32")
+            self._large = FastTransformerNet(self.model, dtype, channels_last=True, band_mb=self.band_mb,
+                                             whole_mb=max(self.band_mb, WHOLE_MB))
+        return self._large
+
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        large = self._large_int8(x)
+        if large is not None:
+            return torch.cat([large(x[i:i + 1]) for i in range(x.shape[0])])
         if self.fast is not None and min(x.shape[-2:]) >= MIN_FAST_SIDE:
             # One frame at a time: its activations stay in cache, and memory is one frame's.
             return torch.cat([self.fast(x[i:i + 1]) for i in range(x.shape[0])])

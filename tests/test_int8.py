@@ -185,3 +185,23 @@ def test_the_c_pass_is_the_torch_pass(mode):
     assert int(bc.sum()) > 0 and int(bc[..., 0, :].sum()) == 0  # written where the view is, nowhere else
     if stream is not None:
         torch.testing.assert_close(sc, st, rtol=1e-5, atol=1e-5)
+
+
+def test_frames_beyond_1080p_go_to_the_banded_path(trained, monkeypatch):
+    """int8 hands frames whose first activation is over WHOLE_MB to the fused path in bands
+    (bf16 where the CPU has it): its exact output, and bounded memory for 4K."""
+    from sketchbook import stylize
+    from sketchbook.precision import cpu_has_bf16
+
+    model, calib, held = trained
+    if not calibration_path(model).is_file():
+        int8.calibrate_model(model, calib, held, calibration_path(model))
+    st = Stylizer(load_model(model), torch.device("cpu"), "int8", band_mb=0.05)
+    x = int8._frame(held[0], 64)
+    small = st(x)
+    assert st._large is None  # whole frames in int8
+    monkeypatch.setattr(stylize, "WHOLE_MB", 0.01)
+    big = st(x)
+    dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
+    want = FastTransformerNet(load_model(model).net, dtype, band_mb=0.05, whole_mb=0.05)(x)
+    assert st._large is not None and torch.equal(big, want) and not torch.equal(big, small)

@@ -6,8 +6,8 @@
  * (sketchbook/int8.py: _norm_quant_torch, the fallback where no C compiler is found).
  *
  * Maps are channels-last (N = 1): element (r, x, c) of a map is at base + r * row + x * col + c.
- * Rows [r0, r1) are done (the caller splits rows among threads). Built at first use by
- * sketchbook/kernels/__init__.py with the machine's compiler (cc -O3 -march=native).
+ * Rows [r0, r1) are done, in parallel (OpenMP). Built at first use by
+ * sketchbook/kernels/__init__.py with the machine's compiler (cc -O3 -march=native -fopenmp).
  */
 #include <stdint.h>
 
@@ -26,6 +26,10 @@ void sbk_norm_quant(const float *y, long y_row, long y_col,
                     const float *qa, const float *qb,
                     uint8_t *out, long o_row, long o_col)
 {
+    /* Rows in parallel on the process's OpenMP threads: built with -fopenmp, the library uses
+     * the libgomp torch has loaded (the same soname), so its threads are torch's, not a second
+     * pool competing with torch's spinning workers. */
+    #pragma omp parallel for schedule(static)
     for (long r = r0; r < r1; r++) {
         for (long x = 0; x < width; x++) {
             const float *yp = y + r * y_row + x * y_col;
