@@ -36,7 +36,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=str(ROOT / "results/models/hatch/good.pt"))
     ap.add_argument("--clip", default=str(ROOT / "demo/clips/coffee.mp4"))
-    ap.add_argument("--crop", default="100,60,240,160", help="x,y,w,h of the crop in the 640x360 frame")
+    ap.add_argument("--crop", default="100,40,240,240", help="x,y,w,h of the crop in the 640x360 frame")
     ap.add_argument("--out", default=str(ROOT / "docs/int8-crop.png"))
     a = ap.parse_args()
     work = ROOT / "results/readme/int8"
