@@ -82,6 +82,25 @@ def make_frames(folder: Path, n: int, w: int, h: int) -> list[str]:
     return names
 
 
+def int8_model(model: Path, work: Path) -> Path:
+    """A copy of ``model`` with its int8 calibration beside it (sketchbook.int8, on the demo's
+    content photos, checked on the held-out one), as the workflow's rule calibrate_int8 makes it."""
+    import shutil
+
+    from sketchbook.content import list_images, split_held_out
+    from sketchbook.int8 import calibrate_model
+    from sketchbook.modelfile import calibration_path
+
+    out = work / "int8" / "model.pt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(model, out)
+    train, held = split_held_out(list_images(REPO / "demo/content"), 1)
+    blob = calibrate_model(out, train, held, calibration_path(out))
+    print(f"int8: calibrated on {len(train)} photo(s): {blob['psnr_vs_fp32_db']:.1f} dB PSNR against fp32 on "
+          f"the held-out one; in bf16: {', '.join(blob['bf16_layers']) or 'no layer'}")
+    return out
+
+
 def find_model(arg: str | None, work: Path) -> tuple[Path, str]:
     """A trained model (``--model``, the demo's, or a seeded untrained one of the same size)."""
     if arg:
@@ -217,10 +236,12 @@ def worker_peak(a: dict) -> dict:
     from torch.nn import functional as F
 
     device = torch.device(a["device"])
-    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[a["precision"]]
     convs = _network_convs(a["h"], a["w"])
     flops = sum(2 * ci * co * k * k * ((hh + 2 * (k // 2) - k) // s + 1) * ((ww + 2 * (k // 2) - k) // s + 1)
                 for ci, co, k, s, hh, ww in convs)
+    if a["precision"] == "int8":
+        return _peak_int8(convs, flops, a.get("repeats", 5))
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[a["precision"]]
     best = {}
     for layout in (torch.contiguous_format, torch.channels_last):
         ins = []
@@ -248,6 +269,40 @@ def worker_peak(a: dict) -> dict:
     layout, (sec, cpu) = min(best.items(), key=lambda kv: kv[1][0])
     return {"seconds": sec, "cpu_seconds": cpu, "frames": 1, "peak_rss_mb": _rss_mb(), "conv_flops": flops,
             "layout": layout.replace("torch.", ""), "by_layout": {k: v[0] for k, v in best.items()}}
+
+
+def _peak_int8(convs: list[tuple], flops: float, repeats: int) -> dict:
+    """The network's convolutions in oneDNN's int8 kernels (uint8 channels-last input, int8
+    weights per output channel, fp32 output), as sketchbook.int8 calls them."""
+    import torch
+
+    ops = torch.ops.onednn
+    ins = []
+    for ci, co, k, s, hh, ww in convs:
+        p = k // 2
+        x = torch.randint(0, 256, (1, ci, hh + 2 * p, ww + 2 * p), dtype=torch.uint8)
+        x = x.contiguous(memory_format=torch.channels_last)
+        wt = torch.randint(-127, 128, (co, ci, k, k), dtype=torch.int8)
+        ws = torch.full((co,), 1e-3)
+        packed = ops.qconv_prepack(wt, ws, 1.0, 0, [s, s], [0, 0], [1, 1], 1, None)
+        ins.append((x, packed, ws, torch.zeros(co, dtype=torch.int32), torch.zeros(co), s))
+
+    def run() -> None:
+        for x, packed, ws, zp, b, s in ins:
+            ops.qconv2d_pointwise(x, 1.0, 0, packed, ws, zp, b, [s, s], [0, 0], [1, 1], 1, 1.0, 0,
+                                  torch.float32, "none", [], "")
+
+    with torch.inference_mode():
+        run()
+        times = []
+        for _ in range(repeats):
+            t, c = time.perf_counter(), time.process_time()
+            run()
+            times.append((time.perf_counter() - t, time.process_time() - c))
+    times.sort()
+    sec, cpu = times[len(times) // 2]
+    return {"seconds": sec, "cpu_seconds": cpu, "frames": 1, "peak_rss_mb": _rss_mb(), "conv_flops": flops,
+            "layout": "channels_last", "by_layout": {"torch.channels_last": sec}}
 
 
 def worker_bands(a: dict) -> dict:
@@ -698,6 +753,7 @@ class Bench:
     extra_rows: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     peaks: dict = field(default_factory=dict)
+    int8_model: "Path | None" = None  # the model with its int8 calibration (CPU runs)
 
     @property
     def low(self) -> str:
@@ -800,10 +856,12 @@ def network_plan(b: Bench, onnx: tuple[Path, Path] | None) -> list[tuple]:
         plan.append(("baseline: fast_neural_style eval, fp32", s, "baseline", base, "fp32"))
         for p in b.precisions:
             plan.append((f"ours {p}", s, "ours", {**base, "precision": p}, p))
+        if b.int8_model:
+            plan.append(("ours int8", s, "ours", {**base, "model": str(b.int8_model), "precision": "int8"}, "int8"))
         if s == b.sizes[0]:
             plan.append((f"ours {b.low}, the model's own forward", s, "ours",
                          {**base, "precision": b.low, "fast": False}, b.low))
-            for p in b.precisions[:2]:
+            for p in b.precisions[:2] + (["int8"] if b.int8_model else []):
                 plan.append((f"limit: the network's convolutions, {p}", s, "peak",
                              {"device": str(b.device), "precision": p, "h": s[1], "w": s[0]}, p))
             if onnx:
@@ -857,12 +915,13 @@ def network_section(b: Bench) -> None:
     """Baseline, ours in each precision, the convolutions' limit and onnxruntime, at each size."""
     onnx = None
     if b.device.type == "cpu":
+        b.int8_model = int8_model(b.model, b.work)
         onnx = onnx_models(b.model, b.work, b.sizes[0])
         print("onnxruntime: the model's ONNX file and an int8 QDQ copy (calibrated on the demo's content photos)")
     plan = network_plan(b, onnx)
     tabulate_network(b, plan, run_rounds(b, plan))
     ours = {r["name"]: r for r in b.rows if r["size"] == b.rows[0]["size"]}
-    for name in ("onnxruntime fp32", "onnxruntime int8 QDQ"):
+    for name in ("ours int8", "onnxruntime fp32", "onnxruntime int8 QDQ"):
         if name in ours:
             r = ours[name]
             b.notes.append(f"{name}, {r['size']}: " + ", ".join(
@@ -897,6 +956,8 @@ def uhd_section(b: Bench) -> None:
     g = flops_per_frame(h, w)
     base = {"device": str(b.device), "model": str(b.model), "frames": str(b.work / f"frames_{w}x{h}"), "files": uhd}
     cases = [(f"ours {p}", {"precision": p}, p) for p in b.precisions[:2]]
+    if b.int8_model:
+        cases.append(("ours int8", {"precision": "int8", "model": str(b.int8_model)}, "int8"))
     if b.device.type == "cpu":
         cases.append((f"ours {b.low}, the model's own forward (untiled)",
                       {"precision": b.low, "fast": False}, b.low))
