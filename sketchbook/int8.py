@@ -152,11 +152,20 @@ class _QConv:
         return [(slice(None), slice(None), self._run(None, src))]
 
 
+def high_dtype() -> torch.dtype:
+    """The dtype of the layers int8 does not take: bf16 where the CPU has it natively, else fp32
+    (emulated bf16 is many times slower than fp32)."""
+    from .precision import cpu_has_bf16
+
+    return torch.bfloat16 if cpu_has_bf16() else torch.float32
+
+
 class _BConv(_Conv):
-    """A convolution kept in bf16 (a layer whose input int8 would cost the picture its quality)."""
+    """A convolution kept in bf16 (fp32 on a CPU without bf16): a layer whose input in int8 would
+    cost the picture its quality."""
 
     def __init__(self, conv: nn.Conv2d, upsample: bool = False, space_to_depth: int = 1) -> None:
-        super().__init__(conv, torch.bfloat16, torch.channels_last, upsample, space_to_depth)
+        super().__init__(conv, high_dtype(), torch.channels_last, upsample, space_to_depth)
 
     def pieces(self, src: torch.Tensor) -> list[tuple[slice, slice, torch.Tensor]]:  # type: ignore[override]
         return super().pieces(src, 0, self.out_size(src.shape[-2] - 2 * self.pad, src.shape[-1] - 2 * self.pad)[0])
@@ -175,6 +184,7 @@ class Int8TransformerNet:
     def __init__(self, net: TransformerNet, ranges: dict[str, dict[str, list[float]]],
                  bf16_layers: Iterable[str] = (), use_c: bool = True) -> None:
         self.use_c = use_c  # the C kernel for the pass after each convolution, where it builds
+        self.high = high_dtype()  # the layers kept out of int8
         names = conv_layers(net)
         bf16_layers = set(bf16_layers)
         missing = [n for n in names[1:] if n not in ranges and n not in bf16_layers]
@@ -226,7 +236,7 @@ class Int8TransformerNet:
         p0 = self.steps[0]["conv"].pad
         x = F.pad(x, (p0, p0, p0, p0), mode="reflect")
         if self.steps[0]["scale"] is None:
-            src = x.to(torch.bfloat16)
+            src = x.to(self.high)
         else:
             src = x.mul(255).add_(0.5).clamp_(0, 255).to(torch.uint8)
         src = src.contiguous(memory_format=torch.channels_last)
@@ -243,7 +253,7 @@ class Int8TransformerNet:
             q = nxt["conv"].pad
             quantized = nxt["scale"] is not None  # else the next convolution reads bf16
             dst = torch.empty((1, conv.cout, oh + 2 * q, ow + 2 * q), memory_format=torch.channels_last,
-                              dtype=torch.uint8 if quantized else torch.bfloat16)
+                              dtype=torch.uint8 if quantized else self.high)
             inner = dst[..., q:q + oh, q:q + ow]
             mean, var = _combine_stats([_stats(p[2]) for p in pieces])
             mean, var = mean[0].float(), var[0].float()

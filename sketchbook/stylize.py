@@ -45,7 +45,7 @@ from .images import luminance, read_frame, to_uint8, write_frame
 from .int8 import Int8TransformerNet, load_calibration
 from .modelfile import NO_STRETCH, StyleModel, calibration_path, load_model  # load_model: scripts/ take it here
 from .network import FastTransformerNet, TransformerNet
-from .precision import autocast, cpu_has_bf16
+from .precision import autocast, cpu_has_bf16, cpu_has_vnni
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +84,9 @@ class Stylizer:
             if path is None:
                 raise ValueError("precision int8 needs a model read from its file (its calibration lies beside it)")
             calibration = load_calibration(calibration_path(path))
+            if not cpu_has_vnni():
+                log.warning("precision int8 on a CPU without VNNI: oneDNN's int8 kernels run slower than bf16 "
+                            "or fp32 here, and their 16-bit intermediate sums can saturate")
             self.fast = Int8TransformerNet(model, calibration["layers"], calibration["bf16_layers"])
         elif fast and isinstance(model, TransformerNet) and self.device.type == "cpu":
             dtype = torch.bfloat16 if precision == "bf16" else torch.float32

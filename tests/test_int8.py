@@ -16,6 +16,7 @@ from sketchbook.errors import InputFileError
 from sketchbook.modelfile import calibration_path, load_model, save_model
 from sketchbook.network import FastTransformerNet, TransformerNet, fold_upsample_weight
 from sketchbook.plan import make_plan
+from sketchbook.precision import cpu_has_vnni
 from sketchbook.stylize import Stylizer, stylize_frames
 from sketchbook.images import read_frame, write_frame
 
@@ -27,9 +28,15 @@ def _conv(cin, cout, k, stride=1, seed=0):
     return torch.nn.Conv2d(cin, cout, k, stride)
 
 
+#: Without VNNI, oneDNN's int8 kernels multiply with vpmaddubsw, whose 16-bit sums of two u8 x s8
+#: products saturate for full-range values (255 x 127 x 2): the exact-sum checks then draw 7-bit
+#: inputs (a real model's activations rarely reach that; int8 is meant for VNNI CPUs).
+INPUT_MAX = 256 if cpu_has_vnni() else 128
+
+
 def _dequantized_input(c, h, w, scale, zp, seed=1):
     g = torch.Generator().manual_seed(seed)
-    q = torch.randint(0, 256, (1, c, h, w), generator=g, dtype=torch.uint8)
+    q = torch.randint(0, INPUT_MAX, (1, c, h, w), generator=g, dtype=torch.uint8)
     x = (q.float() - zp.view(1, -1, 1, 1)) * scale.view(1, -1, 1, 1)
     return q.contiguous(memory_format=torch.channels_last), x
 
