@@ -8,19 +8,22 @@ returns fp32; no quantized tensor (the API torch 2.14 warns it will remove) is m
   convolution, :func:`~sketchbook.network.fold_upsample_weight`; the last 9x9 convolution runs on
   2x2 pixel blocks as in :class:`~sketchbook.network.FastTransformerNet`).
 - **Activations**: uint8, one scale and zero point *per input channel*, calibrated once per model
-  (:func:`calibrate`: each convolution's input range on the model's own training content) and
-  folded into the weights (scale) and the bias (zero point), so that oneDNN sees a per-tensor
-  scale of 1. The frame itself is the first layer's input, exact (its bytes).
+  (:func:`calibrate_model`, :func:`input_ranges`: each convolution's input range on the model's
+  own training content) and folded into the weights (scale) and the bias (zero point), so that
+  oneDNN sees a per-tensor scale of 1. The frame itself is the first layer's input, exact (its
+  bytes). conv2's and conv3's inputs, and any layer whose input alone in int8 costs the picture
+  over :data:`LAYER_DROP_DB` (:func:`sensitive_layers`), stay in bf16 (fp32 without native bf16).
 - **Instance norms** stay fp32: each convolution's output comes back in fp32, its statistics are
-  taken per frame as in the fused bf16/fp32 path (float64 combination), and one pass writes the
+  taken per frame as in the fused bf16/fp32 path (float64 combination), and one pass
+  (:func:`_norm_quant`: the C kernel of :mod:`sketchbook.kernels`, or torch ops) writes the
   normalised, ReLU'd value quantized for the next convolution, straight into its padded uint8
   input. The residual stream (each block's input, added back after its second convolution) stays
   fp32; only what a convolution reads is quantized.
 - The last convolution's output, the sigmoid and the crop are fp32, as in the other paths.
 
-Accuracy: the output is compared with fp32 on held-out frames when the model is calibrated
-(PSNR, stored with the calibration: :func:`check`), so that ``auto`` picks int8 only for a model
-that meets the bar (:data:`PSNR_BAR`).
+Accuracy: the output is compared with fp32 on held-out images when the model is calibrated (the
+lowest PSNR is stored with the calibration, ``psnr_vs_fp32_db``; :data:`PSNR_BAR` is the bar the
+tests hold int8 to). ``auto`` does not pick int8: a clip asks for it (``precision: int8``).
 """
 
 from __future__ import annotations
