@@ -42,7 +42,7 @@ from .atomic import atomic_file
 from .errors import InputFileError
 from .network import (
     PARITIES, FastTransformerNet, TransformerNet, _combine_stats, _Conv, _reflect_fill, _replicate_fill,
-    _space_to_depth, _stats, fold_upsample_weight, space_to_depth_weight,
+    _space_to_depth, _stats, fold_upsample_weight, fused_layout, space_to_depth_weight,
 )
 
 CALIBRATION_FORMAT = "sketchbook-int8-calibration/1"
@@ -52,11 +52,8 @@ PSNR_BAR = 38.0
 
 def conv_layers(net: TransformerNet) -> list[str]:
     """The names of the network's convolution layers (:class:`~sketchbook.network.ConvLayer`), in
-    the order they run."""
-    names = ["conv1", "conv2", "conv3"]
-    for k in range(1, net.n_residual + 1):
-        names += [f"res{k}.conv1", f"res{k}.conv2"]
-    return names + ["deconv1", "deconv2", "deconv3"]
+    the order they run (:func:`~sketchbook.network.fused_layout`)."""
+    return [layer.name for layer in fused_layout(net)]
 
 
 @torch.inference_mode()
@@ -196,31 +193,23 @@ class Int8TransformerNet:
         if bf16_layers - set(names):
             raise ValueError(f"int8: no layers {', '.join(sorted(bf16_layers - set(names)))} in the network")
         self.steps = []
-        blocks = net.residual_blocks()
-        norms = {"conv1": (net.in1, True), "conv2": (net.in2, True), "conv3": (net.in3, True),
-                 "deconv1": (net.in4, True), "deconv2": (net.in5, True), "deconv3": (None, False)}
-        for k, block in enumerate(blocks, 1):
-            norms[f"res{k}.conv1"] = (block.in1, True)
-            norms[f"res{k}.conv2"] = (block.in2, False)
-        last = f"res{len(blocks)}.conv2"  # the last block's sum is not a block's input
-        for name in names:
-            up, s2d = name in ("deconv1", "deconv2"), 2 if name == "deconv3" else 1
+        for layer in fused_layout(net):
+            name = layer.name
             conv = net.get_submodule(name).conv
             if name in bf16_layers:
                 scale, zp = None, None
-                layer = _BConv(conv, upsample=up, space_to_depth=s2d)
+                qconv = _BConv(conv, upsample=layer.upsample, space_to_depth=layer.space_to_depth)
             else:
                 if name == "conv1":  # the frame's own bytes
                     scale, zp = torch.full((3,), 1 / 255), torch.zeros(3, dtype=torch.long)
                 else:
                     scale, zp = quant_params(ranges[name])
-                layer = _QConv(conv, scale, zp, upsample=up, space_to_depth=s2d)
-            norm, relu = norms[name]
-            self.steps.append({"name": name, "conv": layer, "scale": scale, "zp": zp,
+                qconv = _QConv(conv, scale, zp, upsample=layer.upsample, space_to_depth=layer.space_to_depth)
+            norm = layer.norm
+            self.steps.append({"name": name, "conv": qconv, "scale": scale, "zp": zp,
                                "norm": None if norm is None else (norm.weight.detach().float(),
                                                                   norm.bias.detach().float(), norm.eps),
-                               "relu": relu, "adds": name.endswith(".conv2"),
-                               "keeps": name == "conv3" or (name.endswith(".conv2") and name != last)})
+                               "relu": layer.relu, "adds": layer.adds_block_input, "keeps": layer.keeps_output})
 
     @property
     def bf16_layers(self) -> list[str]:

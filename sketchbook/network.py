@@ -303,25 +303,44 @@ class _Step:
     keeps_output: bool = False     # its output is a residual block's input, kept for that sum
 
 
+@dataclass(frozen=True)
+class Layer:
+    """One convolution of :class:`TransformerNet` as the fused paths run it (the fp32/bf16 one here,
+    the int8 one in :mod:`sketchbook.int8`): its norm and what follows the norm."""
+
+    name: str                                # the convolution's layer ("conv1", "res2.conv1", "deconv3")
+    norm: Optional[nn.InstanceNorm2d]        # the instance norm after it; None for the last convolution
+    relu: bool = True                        # ReLU after the norm (not after a block's second norm)
+    upsample: bool = False                   # 2x nearest upsampling first (run folded)
+    space_to_depth: int = 1                  # run on b x b pixel blocks (the last 9x9 convolution)
+    adds_block_input: bool = False           # a residual block's second convolution: its input is added
+    keeps_output: bool = False               # its output is a residual block's input, kept for that sum
+
+
+def fused_layout(net: TransformerNet, channels_last: bool = True) -> list[Layer]:
+    """The network's convolutions in the order they run, each with its norm and flags."""
+    blocks = net.residual_blocks()
+    layers = [Layer("conv1", net.in1), Layer("conv2", net.in2), Layer("conv3", net.in3, keeps_output=bool(blocks))]
+    for k, block in enumerate(blocks, 1):
+        layers.append(Layer(f"res{k}.conv1", block.in1))
+        layers.append(Layer(f"res{k}.conv2", block.in2, relu=False, adds_block_input=True,
+                            keeps_output=k < len(blocks)))
+    layers.append(Layer("deconv1", net.in4, upsample=True))
+    layers.append(Layer("deconv2", net.in5, upsample=True))
+    layers.append(Layer("deconv3", None, space_to_depth=2 if channels_last else 1))
+    return layers
+
+
 def fused_steps(net: TransformerNet, dtype: torch.dtype, memory_format: torch.memory_format,
                 channels_last: bool = True) -> list[_Step]:
-    """The network's convolutions in order, each with its norm, as :class:`FastTransformerNet`
-    runs them."""
-    def step(name: str, norm: Optional[nn.InstanceNorm2d], relu: bool = True, upsample: bool = False,
-             space_to_depth: int = 1, **flags: bool) -> _Step:
-        conv = net.get_submodule(name).conv
-        return _Step(name, _Conv(conv, dtype, memory_format, upsample, space_to_depth),
-                     None if norm is None else _Norm(norm, relu), **flags)
-
-    blocks = net.residual_blocks()
-    steps = [step("conv1", net.in1), step("conv2", net.in2), step("conv3", net.in3, keeps_output=bool(blocks))]
-    for k, block in enumerate(blocks, 1):
-        steps.append(step(f"res{k}.conv1", block.in1))
-        steps.append(step(f"res{k}.conv2", block.in2, relu=False, adds_block_input=True, keeps_output=k < len(blocks)))
-    steps.append(step("deconv1", net.in4, upsample=True))
-    steps.append(step("deconv2", net.in5, upsample=True))
-    steps.append(step("deconv3", None, space_to_depth=2 if channels_last else 1))
-    return steps
+    """The network's convolutions in order (:func:`fused_layout`), each with its norm, as
+    :class:`FastTransformerNet` runs them."""
+    return [_Step(layer.name,
+                  _Conv(net.get_submodule(layer.name).conv, dtype, memory_format, layer.upsample,
+                        layer.space_to_depth),
+                  None if layer.norm is None else _Norm(layer.norm, layer.relu),
+                  layer.adds_block_input, layer.keeps_output)
+            for layer in fused_layout(net, channels_last)]
 
 
 class FastTransformerNet:
