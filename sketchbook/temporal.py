@@ -14,11 +14,15 @@ pulls an image onto another grid: ``warp(img, f)(x) = img(x + f(x))``. Here the 
 pulls the *first* frame onto the *second*: ``b(x) ~ a(x + f(x))``, so ``warp(O_a, f)`` is
 compared with ``O_b`` on ``b``'s grid, and the mask lives there too.
 
-Pairs with a known flow (:func:`random_motion`): each crop is moved by a small random motion
-(a shift of a few pixels, a zoom of a few percent, a rotation of a degree or two, about the
-crop's centre), as a hand-held camera moves between frames. The flow is then exact, and the mask
-is the pixels whose source lies inside the crop (the border the motion brings in is left out).
-Every content folder gets pairs this way, photos included.
+Pairs with a known flow (:func:`shift_motion`): each crop is moved by a random shift of a whole
+number of pixels (up to :data:`PAIR_SHIFT_PX` along each axis), as a hand-held camera moves between
+frames. The flow is then exact, and so is the warp: a whole-pixel shift moves every stroke without
+resampling it. (A sub-pixel motion would blur the first output's thin strokes as it warps them, so
+the term would punish fine hatching itself, not its boil: trained with the zoom-and-rotation
+motions of :func:`random_motion`, the hatch model drew coarser, more regular hatching for less
+steadiness; `make stability` compares them.) The mask is the pixels whose source lies inside the
+crop (the border the shift brings in is left out). Every content folder gets pairs this way,
+photos included.
 """
 
 from __future__ import annotations
@@ -29,8 +33,12 @@ from typing import Optional
 import torch
 from torch.nn import functional as F
 
-#: The random motion of a known-flow pair: shift up to this many px along each axis, zoom by up
-#: to this fraction, rotate by up to this many degrees (each uniform, both signs).
+#: The shift of a training pair (:func:`shift_motion`): up to this many whole pixels along each axis.
+PAIR_SHIFT_PX = 4
+
+#: The random motion of :func:`random_motion` (the cards' known-motion error): shift up to this many
+#: px along each axis, zoom by up to this fraction, rotate by up to this many degrees (each uniform,
+#: both signs).
 MAX_SHIFT_PX = 4.0
 MAX_ZOOM = 0.03
 MAX_ROTATION_DEG = 2.0
@@ -97,6 +105,19 @@ def random_motion(n: int, size: int, gen: Optional[torch.Generator] = None,
     return flow, inside(flow)
 
 
+def shift_motion(n: int, size: int, gen: Optional[torch.Generator] = None, max_shift: int = PAIR_SHIFT_PX
+                 ) -> tuple[torch.Tensor, torch.Tensor]:
+    """(flow (n, size, size, 2), mask (n, size, size) bool) of ``n`` random whole-pixel shifts.
+
+    Each axis's shift is a uniform draw in [-max_shift, max_shift] rounded to the nearest integer
+    (so 0 and the extremes are half as likely as the others); ``warp(a, flow)`` is then ``a``
+    moved exactly, without resampling. Draws 2 numbers per shift from ``gen``."""
+    r = torch.rand(n, 2, generator=gen, dtype=torch.float64) * 2 - 1
+    d = (r * max_shift).round().float()
+    flow = d[:, None, None, :].expand(n, size, size, 2).contiguous()
+    return flow, inside(flow)
+
+
 def sample_pairs(sample, batch_size: int, size: int, gen: Optional[torch.Generator] = None
                  ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
     """A training batch of ``batch_size`` crops made of known-flow pairs, and their flow and mask.
@@ -112,7 +133,7 @@ def sample_pairs(sample, batch_size: int, size: int, gen: Optional[torch.Generat
     if k < 1:
         raise ValueError("known-flow pairs need a batch of at least 2 crops")
     crops = sample(batch_size - k)
-    flow, mask = random_motion(k, size, gen)
+    flow, mask = shift_motion(k, size, gen)
     moved = warp(crops[:k], flow).clamp_(0, 1)
     return torch.cat([crops, moved]), k, flow, mask
 

@@ -7,7 +7,7 @@ import torch
 
 from sketchbook.errors import ConfigError
 from sketchbook.settings import TrainSettings
-from sketchbook.temporal import inside, random_motion, sample_pairs, temporal_loss, warp
+from sketchbook.temporal import PAIR_SHIFT_PX, inside, random_motion, sample_pairs, shift_motion, temporal_loss, warp
 from sketchbook.train import CropSampler, train
 
 from test_train import TINY, Interrupt, tiny_lossnet
@@ -91,6 +91,25 @@ def test_random_motion_is_small_seeded_and_its_mask_excludes_the_border():
     assert mask.float().mean() > 0.75 and not mask.all()
     # The mask is exactly "the source lies inside the crop".
     assert torch.equal(mask, inside(flow))
+
+
+def test_training_pairs_are_whole_pixel_shifts_moved_exactly():
+    flow, mask = shift_motion(64, 20, torch.Generator().manual_seed(5))
+    again, _ = shift_motion(64, 20, torch.Generator().manual_seed(5))
+    assert torch.equal(flow, again)  # seeded
+    # One whole-pixel vector per pair, within the limit, and not all the same.
+    assert torch.equal(flow, flow[:, :1, :1, :].expand_as(flow))
+    assert torch.equal(flow, flow.round()) and flow.abs().max() == PAIR_SHIFT_PX
+    assert len({tuple(v) for v in flow[:, 0, 0].tolist()}) > 20
+    assert torch.equal(mask, inside(flow))
+    # The moved copy is the crop rolled exactly (no resampling blur), inside the mask.
+    a = torch.rand(1, 3, 20, 20)
+    f = flow[:1]
+    b = warp(a, f)
+    dx, dy = int(f[0, 0, 0, 0]), int(f[0, 0, 0, 1])
+    rolled = torch.roll(a, shifts=(-dy, -dx), dims=(2, 3))
+    m = mask[:1, None].expand_as(b)
+    assert torch.allclose(b[m], rolled[m], atol=1e-6)
 
 
 def test_sample_pairs_keeps_the_batch_size():
