@@ -2,7 +2,8 @@
 
 One sketch (``--sketch``, the demo's hatch), the demo's training recipe (config.yaml's first
 variant) at ``--steps`` steps, trained here with ``temporal_weight`` 0 (the baseline) and with each
-weight in ``--temporal`` (the same seed, crops and steps). Then every option renders the same clips
+weight in ``--temporal`` (the same seed, crops and steps; with ``--seeds``, all of it again for each
+seed: one seed's style loss varies by about 15% from another's at 600 steps). Then every option renders the same clips
 through the workflow's own ``stylize_frames`` (grayscale, levels, as the film shows them): the
 demo's three clips at their config rates and a clip with real motion (``motion_clip.py``: cut-outs
 moving, turning and occluding over a panned photo), and is measured with ``sketchbook.stability``:
@@ -12,7 +13,8 @@ moving, turning and occluding over a panned photo), and is measured with ``sketc
 - ``R``: the flicker ratio, how much the output changes per frame against the source;
 - ``style``/``content``: the scores table's losses (default weights and layers) on the rendered
   frames, every 6th, against the sketch and the source frame (the clips are not training content):
-  stability must not be bought by washing the drawing out;
+  stability must not be bought by washing the drawing out; ``x_style`` is the style loss's ratio
+  to the baseline's;
 - ``fps``/``x_fps``: stylize frames per second (the whole step: read, network, blend, write), best of
   ``--rounds`` rounds run alternately, and its ratio to the baseline's;
 - ``train_s``/``x_train``: seconds per training step and its ratio to the baseline's.
@@ -25,7 +27,10 @@ model) against ``pick+hold`` (each pick lasts 6-12 frames).
     python benchmarks/stability.py                       # hatch, 200 steps, about 30 minutes here
     python benchmarks/stability.py --steps 40 --clips motion --rounds 1   # a smoke run
 
-Writes ``results/stability_bench/bench.csv`` (one row per option and clip, and the means) and
+Every ratio is taken against the same seed's baseline; with several seeds the table shows their
+means (seed ``mean``) and then each seed's figures, to show the spread.
+
+Writes ``results/stability_bench/bench.csv`` (one row per option, seed and clip, and the means) and
 ``strip.png``: consecutive frames of the motion clip, the source and each option.
 """
 
@@ -124,6 +129,8 @@ def main() -> None:
     ap.add_argument("--temporal", default="10", help="temporal_weight values, comma-separated (%(default)s)")
     ap.add_argument("--stabilize", default="0.5", help="render-time strengths, comma-separated (%(default)s)")
     ap.add_argument("--clips", default="intro,coffee,cat,motion", help="demo clip ids and 'motion'")
+    ap.add_argument("--seeds", default="", help="training seeds, comma-separated; the ratios are taken "
+                    "against the same seed's baseline, then averaged (default: the recipe's seed)")
     ap.add_argument("--rounds", type=int, default=2, help="render rounds per option, best taken (%(default)s)")
     ap.add_argument("--out", default=str(REPO / "results/stability_bench"))
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
@@ -145,71 +152,97 @@ def main() -> None:
     style = StyleLoss(lossnet, resize_short_side(load_rgb(sketch), yard.style_size), yard)
     prec = resolve_precision("auto", device)
 
-    # Training: the baseline and each temporal weight, same recipe, seed and steps.
+    # Training: the baseline and each temporal weight, same recipe, steps and seed (for each seed).
+    seeds = [int(v) for v in args.seeds.split(",") if v] or [int(recipe.get("seed", 0))]
     models, train_s = {}, {}
-    for w in [0.0] + [float(v) for v in args.temporal.split(",") if v]:
-        name = "base" if w == 0 else f"tw{w:g}"
-        s = TrainSettings.from_dict({**recipe, "iterations": args.steps, "temporal_weight": w})
-        print(f"training {name}: {args.sketch}, {args.steps} steps, temporal_weight {w:g}", flush=True)
-        models[name], train_s[name] = train_one(s, sketch, train_content, lossnet,
-                                                out / "models" / f"{args.sketch}_{name}_{args.steps}", device,
-                                                resolve_precision(s.precision, device))
+    for seed in seeds:
+        for w in [0.0] + [float(v) for v in args.temporal.split(",") if v]:
+            name = "base" if w == 0 else f"tw{w:g}"
+            s = TrainSettings.from_dict({**recipe, "iterations": args.steps, "temporal_weight": w, "seed": seed})
+            print(f"training {name}: {args.sketch}, {args.steps} steps, temporal_weight {w:g}, seed {seed}", flush=True)
+            models[seed, name], train_s[seed, name] = train_one(
+                s, sketch, train_content, lossnet, out / "models" / f"{args.sketch}_{name}_s{seed}_{args.steps}",
+                device, resolve_precision(s.precision, device))
+    names = list(dict.fromkeys(name for _, name in models))
     strengths = [float(v) for v in args.stabilize.split(",") if v]
-    options: dict[str, dict] = {}
-    for name in models:
-        options[name] = {"models": {name: models[name]}, "stabilize": 0.0, "hold": 1}
+    options: dict[str, dict] = {}  # option -> the model names it renders with, stabilize, hold
+    for name in names:
+        options[name] = {"models": [name], "stabilize": 0.0, "hold": 1}
         for st in strengths:
-            options[f"{name}+st{st:g}"] = {"models": {name: models[name]}, "stabilize": st, "hold": 1}
-    if len(models) > 1:
-        two = dict(list(models.items())[:2])
-        options["pick"] = {"models": two, "stabilize": 0.0, "hold": 1}
-        options["pick+hold"] = {"models": two, "stabilize": 0.0, "hold": [6, 12]}
+            options[f"{name}+st{st:g}"] = {"models": [name], "stabilize": st, "hold": 1}
+    if len(names) > 1:
+        options["pick"] = {"models": names[:2], "stabilize": 0.0, "hold": 1}
+        options["pick+hold"] = {"models": names[:2], "stabilize": 0.0, "hold": [6, 12]}
 
     # Rendering: rounds alternate over the options so that a busy machine slows them alike.
-    seconds: dict[tuple[str, str], float] = {}
+    seconds: dict[tuple[int, str, str], float] = {}
     devnull = open(os.devnull, "w")
     for r in range(args.rounds):
-        for opt, o in options.items():
-            for clip, frames in clips.items():
-                n = len(list(frames.glob("*.png")))
-                plan = make_plan(clip, n, args.sketch, list(o["models"]), seed=0, hold=o["hold"])
-                dest = out / "render" / opt / clip
-                t0 = time.perf_counter()
-                stylize_frames(plan, frames, dest if r == 0 else out / "render_tmp", o["models"], device, prec,
-                               color="gray", levels=True, stabilize=o["stabilize"], progress_file=devnull)
-                dt = time.perf_counter() - t0
-                seconds[opt, clip] = min(dt, seconds.get((opt, clip), dt))
-            print(f"round {r + 1}: {opt} rendered", flush=True)
+        for seed in seeds:
+            for opt, o in options.items():
+                for clip, frames in clips.items():
+                    n = len(list(frames.glob("*.png")))
+                    plan = make_plan(clip, n, args.sketch, o["models"], seed=0, hold=o["hold"])
+                    dest = out / "render" / f"s{seed}" / opt / clip
+                    t0 = time.perf_counter()
+                    stylize_frames(plan, frames, dest if r == 0 else out / "render_tmp",
+                                   {m: models[seed, m] for m in o["models"]}, device, prec, color="gray",
+                                   levels=True, stabilize=o["stabilize"], progress_file=devnull)
+                    dt = time.perf_counter() - t0
+                    seconds[seed, opt, clip] = min(dt, seconds.get((seed, opt, clip), dt))
+                print(f"round {r + 1}, seed {seed}: {opt} rendered", flush=True)
 
     rows = []
-    for opt in options:
-        for clip, frames in clips.items():
-            m = stability.measure_clip(frames, out / "render" / opt / clip)
-            sl, cl = losses(frames, out / "render" / opt / clip, style)
-            rows.append({"option": opt, "clip": clip, "warp_err": m["warping_error"], "R": m["flicker_ratio"],
-                         "style": sl, "content": cl, "frames": m["frames"], "sec": seconds[opt, clip]})
-    df = pd.DataFrame(rows)
-    mean = df.groupby("option", sort=False).agg(warp_err=("warp_err", "mean"), R=("R", "mean"),
-                                                style=("style", "mean"), content=("content", "mean"),
-                                                frames=("frames", "sum"), sec=("sec", "sum")).reset_index()
+    for seed in seeds:
+        for opt, o in options.items():
+            for clip, frames in clips.items():
+                dest = out / "render" / f"s{seed}" / opt / clip
+                m = stability.measure_clip(frames, dest)
+                sl, cl = losses(frames, dest, style)
+                rows.append({"option": opt, "seed": seed, "clip": clip, "warp_err": m["warping_error"],
+                             "R": m["flicker_ratio"], "style": sl, "content": cl, "frames": m["frames"],
+                             "sec": seconds[seed, opt, clip],
+                             "train_s": train_s[seed, o["models"][0]] if len(o["models"]) == 1 else float("nan")})
+    df = table(pd.DataFrame(rows), seeds)
+    df.to_csv(out / "bench.csv", index=False, float_format="%.4g")
+    pd.set_option("display.width", 200)
+    shown = df[df["seed"] == ("mean" if len(seeds) > 1 else str(seeds[0]))]
+    over = "the clips" + (f" and seeds {seeds}" if len(seeds) > 1 else "")
+    for clip in list(clips) + ["mean"]:
+        print(f"\n{clip}:" if clip != "mean" else f"\nmean over {over}:")
+        print(shown[shown["clip"] == clip].drop(columns=["clip", "seed", "frames", "sec"]).to_string(
+            index=False, float_format=lambda v: f"{v:.3g}"))
+    if len(seeds) > 1:
+        print("\neach seed, mean over the clips (seed to seed spread):")
+        each = df[(df["clip"] == "mean") & (df["seed"] != "mean")]
+        print(each[["option", "seed", "warp_err", "x_base", "style", "x_style", "x_train"]].to_string(
+            index=False, float_format=lambda v: f"{v:.3g}"))
+    if "motion" in clips:
+        strip(out / "strip.png", clips["motion"], out / "render" / f"s{seeds[0]}", list(options))
+    print(f"\nwrote {out / 'bench.csv'}" + (f" and {out / 'strip.png'}" if "motion" in clips else ""))
+
+
+def table(df: pd.DataFrame, seeds: list[int]) -> pd.DataFrame:
+    """The bench table from one row per (option, seed, clip): adds each (option, seed)'s mean over
+    the clips (clip ``mean``), the ratios to the same seed's baseline (``x_base`` warping error,
+    ``x_style`` style loss, ``x_fps``, ``x_train``) and, with several seeds, every figure's mean
+    over the seeds (seed ``mean``: the mean of the ratios)."""
+    mean = df.groupby(["option", "seed"], sort=False).agg(
+        warp_err=("warp_err", "mean"), R=("R", "mean"), style=("style", "mean"), content=("content", "mean"),
+        frames=("frames", "sum"), sec=("sec", "sum"), train_s=("train_s", "first")).reset_index()
     mean["clip"] = "mean"
     df = pd.concat([df, mean], ignore_index=True)
     df["fps"] = df["frames"] / df["sec"]
-    for col, new in (("warp_err", "x_base"), ("fps", "x_fps")):
-        base = df[df["option"] == "base"].set_index("clip")[col]
-        df[new] = df[col] / df["clip"].map(base)
-    model_of = {opt: next(iter(o["models"])) if len(o["models"]) == 1 else "pick" for opt, o in options.items()}
-    df["train_s"] = df["option"].map(lambda o: train_s.get(model_of[o]))
-    df["x_train"] = df["train_s"] / train_s["base"]
-    df.to_csv(out / "bench.csv", index=False, float_format="%.4g")
-    pd.set_option("display.width", 200)
-    for clip in list(clips) + ["mean"]:
-        print(f"\n{clip}:" if clip != "mean" else "\nmean over the clips:")
-        print(df[df["clip"] == clip].drop(columns=["clip", "frames", "sec"]).to_string(
-            index=False, float_format=lambda v: f"{v:.3g}"))
-    if "motion" in clips:
-        strip(out / "strip.png", clips["motion"], out / "render", list(options))
-    print(f"\nwrote {out / 'bench.csv'}" + (f" and {out / 'strip.png'}" if "motion" in clips else ""))
+    base = df[df["option"] == "base"].set_index(["seed", "clip"])
+    key = pd.MultiIndex.from_arrays([df["seed"], df["clip"]])
+    for col, new in (("warp_err", "x_base"), ("style", "x_style"), ("fps", "x_fps"), ("train_s", "x_train")):
+        df[new] = df[col].to_numpy() / base[col].reindex(key).to_numpy()
+    df["seed"] = df["seed"].astype(str)
+    if len(seeds) > 1:
+        avg = df.groupby(["option", "clip"], sort=False).mean(numeric_only=True).reset_index()
+        avg["seed"] = "mean"
+        df = pd.concat([df, avg], ignore_index=True)
+    return df
 
 
 def strip(path: Path, frames: Path, renders: Path, options: list[str], first: int = 30, n: int = 5) -> None:

@@ -100,6 +100,15 @@ def train_params(wildcards):
     return sbconfig.train_settings(CFG, wildcards.variant)
 
 
+def train_code_version(wildcards):
+    """The training code's version; a variant with a temporal term also carries the term's own (a
+    change there re-trains only those models)."""
+    version = CODE_VERSIONS["train_model"]
+    if sbconfig.train_settings(CFG, wildcards.variant).get("temporal_weight"):
+        version += "+temporal" + CODE_VERSIONS["train_model_temporal"]
+    return version
+
+
 def all_models(wildcards):
     return expand("results/models/{sketch}/{variant}.pt", sketch=SKETCHES, variant=VARIANTS)
 

@@ -109,7 +109,7 @@ rule train_model:
     params:
         settings=train_params,
         held_out=CFG["content"]["held_out"],
-        code_version=CODE_VERSIONS["train_model"],
+        code_version=train_code_version,
     script:
         "../scripts/train_model.py"
 

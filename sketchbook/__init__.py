@@ -12,6 +12,9 @@ CODE_VERSIONS = {
     "sample_content": "2",
     "sample_pairs": "1",
     "train_model": "4",
+    # A model trained with a temporal term carries this one too (rules/common.smk, train_code_version):
+    # 2 whole-pixel pairs, 3 the pairs' second frames on top of the batch.
+    "train_model_temporal": "3",
     "score_models": "4",
     "calibrate_int8": "1",
     "preview_variants": "2",

@@ -66,8 +66,8 @@ class TrainSettings:
             raise ConfigError(f"temporal_weight must be 0 or more, not {out.temporal_weight}")
         if out.temporal_weight and out.batch_size < 2:
             raise ConfigError(
-                "temporal_weight needs batch_size 2 or more: the temporal term compares the outputs of "
-                "frame pairs within the batch (batch_size 2 is one pair)")
+                "temporal_weight needs batch_size 2 or more: the temporal term pairs the first half of "
+                "the batch with moved copies (batch_size 2 is one pair)")
         return out
 
     def to_dict(self, complete: bool = False) -> dict:

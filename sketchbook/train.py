@@ -2,10 +2,11 @@
 
 The loss: content (MSE of one VGG16 layer's features), style (MSE of Gram matrices on several
 layers, each divided by C*H*W) and total variation; optionally a tonal term and a temporal
-term (:mod:`sketchbook.temporal`: with ``temporal_weight``, half of each batch are the second
-frames of pairs whose first frames are the other half, and their outputs must agree after
-warping; the pairs are moved copies of crops, and every other step, where the content has clips,
-crops of the clips' frame pairs with their flow, :class:`ClipPairSampler`). Content images are
+term (:mod:`sketchbook.temporal`: with ``temporal_weight``, the first half of each batch are the
+first frames of pairs whose second frames come on top of the batch, seen by that term only, and
+their outputs must agree after warping; the pairs are moved copies of crops, and every other
+step, where the content has clips, crops of the clips' frame pairs with their flow,
+:class:`ClipPairSampler`). Content images are
 random crops of the training images, seeded; the sketch is scaled so that its shorter side is
 ``style_size``.
 """
@@ -145,14 +146,13 @@ class ClipPairSampler:
     def batch(self, sample: Callable[[int], torch.Tensor], batch_size: int
               ) -> tuple[torch.Tensor, int, torch.Tensor, torch.Tensor]:
         """A training batch as :func:`sketchbook.temporal.sample_pairs` makes one, of clip pairs:
-        ``(x, k, flow, mask)`` with ``x[:k]`` the first frames and ``x[-k:]`` the second
-        (``k = batch_size // 2``); an odd batch's middle crop comes from ``sample`` (the photos)."""
+        ``(x, k, flow, mask)`` with ``x[:k]`` the first frames, then ``batch_size - k`` crops from
+        ``sample`` (the photos), then the second frames on top, ``x[-k:]`` (``k = batch_size // 2``)."""
         k = batch_size // 2
         if k < 1:
             raise ValueError("frame pairs need a batch of at least 2 crops")
         a, b, flow, mask = self.sample(k)
-        middle = [sample(batch_size - 2 * k)] if batch_size > 2 * k else []
-        return torch.cat([a, *middle, b]), k, flow, mask
+        return torch.cat([a, sample(batch_size - k), b]), k, flow, mask
 
 
 #: With clip frame pairs, every CLIP_PAIR_EVERY-th step (the first, and every other after it)
@@ -195,8 +195,12 @@ class StyleLoss:
                  pairs: Optional[tuple[int, torch.Tensor, torch.Tensor]] = None) -> tuple[torch.Tensor, Losses]:
         """The weighted total and each term. ``pairs``: ``(k, flow, mask)`` when ``out[:k]`` and
         ``out[-k:]`` are the outputs of frame pairs (:func:`sketchbook.temporal.sample_pairs`):
-        adds the temporal term; every other term sees the whole batch as before."""
+        adds the temporal term, and the last ``k`` (the pairs' second frames, extra crops on top of
+        the batch) are seen by that term only; every other term sees the rest of the batch."""
         s = self.s
+        pair_out = out
+        if pairs is not None:
+            out, content = out[:-pairs[0]], content[:-pairs[0]]
         with autocast(prec, out.device):
             fo = self.net(out)
             with torch.no_grad():
@@ -214,7 +218,8 @@ class StyleLoss:
         temporal = 0.0
         if pairs is not None:
             k, flow, mask = pairs
-            t_loss = temporal_loss(out[:k].float(), out[-k:].float(), flow.to(out.device), mask.to(out.device))
+            t_loss = temporal_loss(pair_out[:k].float(), pair_out[-k:].float(), flow.to(out.device),
+                                   mask.to(out.device))
             total = total + s.temporal_weight * t_loss
             temporal = t_loss.item()
         return total, Losses(c_loss.item(), st_loss.item(), tv.item(), total.item(), tone.item(), temporal)
@@ -337,7 +342,7 @@ def train(
     for step in range(start + 1, s.iterations + 1):
         step_pairs = None
         if s.temporal_weight:
-            # The same number of crops (and forward passes) as without: half are second frames.
+            # The batch's crops as without, and the pairs' second frames on top (for the term only).
             if clip_pairs is not None and clip_pair_step(step):
                 x, k, flow, mask = clip_pairs.batch(sampler.sample, s.batch_size)
             else:  # known-flow pairs: moved copies

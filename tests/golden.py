@@ -85,7 +85,7 @@ def _loss_network():
     return LossNetwork(feats, "random")
 
 
-def train_model(tmp: Path) -> dict:
+def train_model(tmp: Path, temporal_weight: float = 0.0) -> dict:
     """Three fp32 training steps on the test sketch and photos (random VGG16): the first step's
     losses (before any update: the data, the network's first weights and the loss, closely), and
     after the steps the losses, the ink and paper levels and the network's output on a photo.
@@ -107,7 +107,7 @@ def train_model(tmp: Path) -> dict:
     make_sketch(tmp / "lines.png", seed=0)
     content = [make_photo(tmp / f"photo{i}.png", seed=i) for i in range(3)]
     s = TrainSettings(iterations=3, image_size=32, batch_size=2, width=8, n_residual=1, style_size=48,
-                      precision="fp32", seed=5, tone_weight=1.0)
+                      precision="fp32", seed=5, tone_weight=1.0, temporal_weight=temporal_weight)
     train(s, tmp / "lines.png", content, _loss_network(), tmp / "m.pt", tmp / "l.csv",
           torch.device("cpu"), "fp32", progress=lambda m: None)
     model = load_model(tmp / "m.pt")
@@ -119,6 +119,12 @@ def train_model(tmp: Path) -> dict:
     return {"first_step": {"losses": losses[0].tolist(), "ink_paper_of_fixed_weights": list(first)},
             "after": {"losses": losses[1:].tolist(), "ink_paper": list(model.ink_paper),
                       "output": [float(y.mean()), float(y.std()), float(y.mean((0, 2, 3)).std())]}}
+
+
+def train_model_temporal(tmp: Path) -> dict:
+    """:func:`train_model` with a temporal term (moved copies of the photos' crops as its pairs):
+    the models of variants with a ``temporal_weight`` answer to its own code version too."""
+    return train_model(tmp, temporal_weight=1e3)
 
 
 def _frames(folder: Path, n: int = 3, h: int = 20, w: int = 24) -> None:
@@ -222,6 +228,8 @@ Tolerance = tuple[float, float, float]
 #: level, on a few of them.
 STAGES: dict[str, tuple[str, Callable[[Path], dict], Tolerance, dict[str, Tolerance]]] = {
     "train_model": ("train_model", train_model, (1e-4, 1e-7, 1.0), {"after": (1e-2, 1e-5, 1.0)}),
+    "train_model_temporal": ("train_model_temporal", train_model_temporal, (1e-4, 1e-7, 1.0),
+                             {"after": (1e-2, 1e-5, 1.0)}),
     "stylize_frames": ("stylize_frames", stylize_frames, (0.0, 1.0, 0.01), {}),
     "stabilize_blend": ("stylize_frames", stabilize_blend, (1e-4, 1e-3, 1.0), {}),
     "plan_frames": ("plan_frames", plan_frames, (0.0, 0.0, 0.0), {}),

@@ -116,14 +116,16 @@ def _pairs(n: int = 3, seed: int = 0) -> list[dict]:
 
 def test_clip_pair_sampler_batches_are_seeded_and_keep_the_batch_size():
     pairs = _pairs()
-    photos = CropSampler([torch.rand(3, 40, 50)], 16, seed=1)
+    photo = torch.rand(3, 40, 50)
+    photos = CropSampler([photo], 16, seed=1)
     s1 = ClipPairSampler(pairs, 16, photos.gen)
     x, k, flow, mask = s1.batch(photos.sample, 4)
-    assert x.shape == (4, 3, 16, 16) and k == 2 and flow.shape == (2, 16, 16, 2) and mask.shape == (2, 16, 16)
+    # 2 first frames and 2 photo crops (the batch), then the 2 second frames on top
+    assert x.shape == (6, 3, 16, 16) and k == 2 and flow.shape == (2, 16, 16, 2) and mask.shape == (2, 16, 16)
     assert float((warp(x[:k], flow) - x[-k:]).abs().mean(1)[mask].mean()) < 0.03
-    x3, k3, _, _ = s1.batch(photos.sample, 3)  # odd: the middle crop is a photo's
-    assert x3.shape[0] == 3 and k3 == 1
-    again = CropSampler([torch.rand(3, 40, 50)], 16, seed=1)
+    x3, k3, _, _ = s1.batch(photos.sample, 3)  # odd: 1 first frame, 2 photo crops, 1 second frame
+    assert x3.shape[0] == 4 and k3 == 1
+    again = CropSampler([photo], 16, seed=1)
     assert torch.equal(ClipPairSampler(pairs, 16, again.gen).batch(again.sample, 4)[0], x)
     with pytest.raises(ValueError):
         s1.batch(photos.sample, 1)
@@ -157,7 +159,8 @@ def test_training_with_clip_pairs(assets, tmp_path, monkeypatch):
     assert [int(r["step"]) for r in rows] == [1, 2, 3] and all(float(r["temporal"]) > 0 for r in rows)
     assert len(batches) == 2  # steps 1 and 3; step 2 took known-flow pairs of the photos
     for x, k, flow, mask in batches:
-        assert x.shape == (2, 3, 32, 32) and k == 1 and mask.float().mean() > 0.5
+        # the first frame and a photo crop (the batch of 2), then the second frame on top
+        assert x.shape == (3, 3, 32, 32) and k == 1 and mask.float().mean() > 0.5
 
     # Interrupted after step 2 and resumed: the same model (the pairs share the sampler's
     # random stream, which the checkpoint holds).
