@@ -105,7 +105,7 @@ def train_code_version(wildcards):
     change there re-trains only those models)."""
     version = CODE_VERSIONS["train_model"]
     if sbconfig.train_settings(CFG, wildcards.variant).get("temporal_weight"):
-        version += "+temporal" + CODE_VERSIONS["train_model_temporal"]
+        version = f"{version}+temporal{CODE_VERSIONS['train_model_temporal']}"
     return version
 
 
