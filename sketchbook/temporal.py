@@ -21,9 +21,9 @@ frames. The flow is then exact, and so is the warp: a whole-pixel shift moves ev
 resampling it. (A sub-pixel motion would blur the first output's thin strokes as it warps them, so
 the term would punish fine hatching itself, not its boil: trained with the zoom-and-rotation
 motions of :func:`random_motion`, the hatch model drew coarser, more regular hatching for less
-steadiness: the README's "Films that hold still" gives the figures.) The mask is the pixels whose source lies inside the
-crop (the border the shift brings in is left out). Every content folder gets pairs this way,
-photos included.
+steadiness: the README's "Films that hold still" gives the figures.) The mask is the pixels whose
+source lies inside the crop (the border the shift brings in is left out). Every content folder
+gets pairs this way, photos included.
 """
 
 from __future__ import annotations

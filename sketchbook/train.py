@@ -6,9 +6,8 @@ term (:mod:`sketchbook.temporal`: with ``temporal_weight``, the first half of ea
 first frames of pairs whose second frames come on top of the batch, seen by that term only, and
 their outputs must agree after warping; the pairs are moved copies of crops, and every other
 step, where the content has clips, crops of the clips' frame pairs with their flow,
-:class:`ClipPairSampler`). Content images are
-random crops of the training images, seeded; the sketch is scaled so that its shorter side is
-``style_size``.
+:class:`ClipPairSampler`). Content images are random crops of the training images, seeded; the
+sketch is scaled so that its shorter side is ``style_size``.
 """
 
 from __future__ import annotations
@@ -200,7 +199,8 @@ class StyleLoss:
         s = self.s
         pair_out = out
         if pairs is not None:
-            out, content = out[:-pairs[0]], content[:-pairs[0]]
+            k, flow, mask = pairs
+            out, content = out[:-k], content[:-k]
         with autocast(prec, out.device):
             fo = self.net(out)
             with torch.no_grad():
@@ -208,8 +208,9 @@ class StyleLoss:
                 # the layers after it are about 14% of a training step's FLOPs.
                 fc = self.net(content, upto=s.content_layer)
         c_loss = F.mse_loss(fo[s.content_layer].float(), fc[s.content_layer].float())
-        st_loss = sum(self.layer_weights[k] * F.mse_loss(gram_matrix(fo[k]), self.grams[k].expand(out.shape[0], -1, -1))
-                      for k in s.style_layers)
+        st_loss = sum(self.layer_weights[layer] * F.mse_loss(gram_matrix(fo[layer]),
+                                                             self.grams[layer].expand(out.shape[0], -1, -1))
+                      for layer in s.style_layers)
         tv = total_variation(out.float())
         tone = tone_loss(out.float(), self.tones)
         total = s.content_weight * c_loss + s.style_weight * st_loss + s.tv_weight * tv
@@ -217,7 +218,6 @@ class StyleLoss:
             total = total + s.tone_weight * tone
         temporal = 0.0
         if pairs is not None:
-            k, flow, mask = pairs
             t_loss = temporal_loss(pair_out[:k].float(), pair_out[-k:].float(), flow.to(out.device),
                                    mask.to(out.device))
             total = total + s.temporal_weight * t_loss
