@@ -153,8 +153,11 @@ def clip_precision(wildcards):
 
 
 def clip_calibrations(wildcards):
-    """The int8 calibration of each of the clip's models, where the clip renders in int8."""
-    if clip_precision(wildcards) != "int8":
+    """The int8 calibration of each of the clip's models, where the clip renders in int8 or may:
+    precision auto takes int8 where the CPU and the calibrations allow, unless the environment
+    says what auto means (sketchbook.config.auto_may_be_int8, sketchbook.precision.render_precision)."""
+    precision = clip_precision(wildcards)
+    if precision != "int8" and (precision != "auto" or not sbconfig.auto_may_be_int8()):
         return []
     return [m.removesuffix(".pt") + ".int8.json" for m in clip_models(wildcards)]
 

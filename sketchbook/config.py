@@ -8,10 +8,11 @@
 from __future__ import annotations
 
 import copy
+import os
 import re
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import jsonschema
 
@@ -381,3 +382,16 @@ def morph_settings(cfg: dict, before: str, after: str) -> dict:
         return {"variants": list(cfg["clips"][clip]["variants"]), **{k: rs[k] for k in DRAW_KEYS}}
 
     return {"duration": cut["duration"], "before": side(before), "after": side(after)}
+
+
+def auto_may_be_int8(env: Optional[Mapping[str, str]] = None) -> bool:
+    """Whether a clip's precision ``auto`` may render in int8 under this environment: not where
+    ``SKETCHBOOK_PRECISION`` says auto means fp32, bf16 or fp16, nor where ``SKETCHBOOK_DEVICE``
+    is a GPU. Where it may, the workflow asks the int8 calibration of the clip's models
+    (rules/common.smk, ``clip_calibrations``; :func:`sketchbook.precision.render_precision`
+    decides in the job). Here, not in :mod:`sketchbook.precision`: the workflow asks it when it is
+    parsed, without torch."""
+    env = os.environ if env is None else env
+    if env.get("SKETCHBOOK_PRECISION", "auto") not in ("", "auto", "int8"):
+        return False
+    return env.get("SKETCHBOOK_DEVICE", "auto") in ("", "auto", "cpu")

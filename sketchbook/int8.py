@@ -23,7 +23,8 @@ returns fp32; no quantized tensor (the API torch 2.14 warns it will remove) is m
 
 Accuracy: the output is compared with fp32 on held-out images when the model is calibrated (the
 lowest PSNR is stored with the calibration, ``psnr_vs_fp32_db``; :data:`PSNR_BAR` is the bar the
-tests hold int8 to). ``auto`` does not pick int8: a clip asks for it (``precision: int8``).
+tests hold int8 to, and the bar ``auto`` asks of every model's calibration before it picks int8:
+:func:`sketchbook.precision.render_precision`). A clip may also ask for it (``precision: int8``).
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import ffmpeg as ffmpeg_python
 import numpy as np
@@ -159,10 +160,16 @@ def tiny_config(assets: Path) -> dict:
 TINY_TRAINING = yaml.safe_load(TINY_CONFIG.read_text())["training"]
 
 
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, check: bool = True, precision: Optional[str] = "fp32"
+              ) -> subprocess.CompletedProcess:
+    """Snakemake on the workflow in ``workdir``; ``precision``: the environment's
+    SKETCHBOOK_PRECISION (what a clip's precision auto means; fp32: the same frames on every CPU),
+    None to leave it unset (auto then picks by the CPU, int8 included)."""
     cmd = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "-d", str(workdir),
            "--cores", "2", *args]
-    env = {**os.environ, "SKETCHBOOK_PRECISION": "fp32"}
+    env = {k: v for k, v in os.environ.items() if k != "SKETCHBOOK_PRECISION"}
+    if precision is not None:
+        env["SKETCHBOOK_PRECISION"] = precision
     r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if check and r.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{r.stdout[-3000:]}\n{r.stderr[-5000:]}")

@@ -501,3 +501,13 @@ def test_config_yaml_quotes_the_preview_trainings_defaults():
     quoted = re.search(r"by default\s+#?\s*((?:\w+ [\d.]+(?:, )?)+)", text.split("\naudition:", 1)[1]).group(1)
     written = {k: yaml.safe_load(v) for k, v in (p.split() for p in quoted.split(", "))}
     assert written == sbconfig.schema_defaults("audition")["training"]
+
+
+@pytest.mark.parametrize("env, may", [
+    ({}, True), ({"SKETCHBOOK_PRECISION": "auto"}, True), ({"SKETCHBOOK_PRECISION": "int8"}, True),
+    ({"SKETCHBOOK_DEVICE": "cpu"}, True), ({"SKETCHBOOK_PRECISION": "fp32"}, False),
+    ({"SKETCHBOOK_PRECISION": "bf16"}, False), ({"SKETCHBOOK_DEVICE": "cuda"}, False),
+    ({"SKETCHBOOK_DEVICE": "cuda:1"}, False),
+])
+def test_auto_may_be_int8_unless_the_environment_says_otherwise(env, may):
+    assert sbconfig.auto_may_be_int8(env) is may

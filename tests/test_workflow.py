@@ -81,6 +81,23 @@ def test_int8_clip_is_rendered_with_its_models_calibration(run):
     assert "int8" not in (workdir / "logs/stylize_frames/ntsc.log").read_text()
 
 
+def test_auto_may_take_int8_so_its_clips_models_are_calibrated(run):
+    """The tests pin auto to fp32 (SKETCHBOOK_PRECISION); left to itself, precision auto takes int8
+    where the CPU and the models' calibrations allow (sketchbook.precision.render_precision), so a
+    dry run asks the calibration of each model of the auto clips (ntsc: lines/good and lines/weird,
+    quiet: other/weird; lines/good's exists, for odd) and re-renders those clips; odd, an int8
+    clip already, and the models stay as they are."""
+    workdir, _ = run
+    r = snakemake(workdir, "-n", precision=None)
+    out = r.stdout + r.stderr
+    calibrated = set(re.findall(r"rule calibrate_int8:.*?wildcards: sketch=(\w+), variant=(\w+)", out, re.S))
+    assert calibrated == {("lines", "weird"), ("other", "weird")}
+    stylized = set(re.findall(r"rule stylize_frames:.*?wildcards: clip=([\w-]+)", out, re.S))
+    assert stylized == {"ntsc", "quiet"}
+    assert "rule train_model:" not in out
+    assert "rule calibrate_int8:" not in snakemake(workdir, "-n", precision="bf16").stdout
+
+
 def test_stability_is_measured(run):
     """Each clip's stability JSON and the one table, made by the default target."""
     workdir, cfg = run
