@@ -44,3 +44,48 @@ def test_layers_are_named_and_the_fused_steps_follow_them():
     assert steps[-1].norm is None and steps[-1].conv.block == 2
     assert [s.name for s in steps if s.norm is not None and not s.norm.relu] == ["res1.conv2", "res2.conv2"]
     assert torch.equal(steps[5].norm.weight, net.res2.in1.weight)
+
+
+def test_blur_keeps_flat_pictures_and_folds_into_the_convolution():
+    """The anti-aliasing blur leaves a flat picture as it is (its weights sum to 1), and blur then
+    3x3 stride-2 convolution is the folded 5x5 one to the last border pixel (reflection padding
+    commutes with the symmetric blur)."""
+    from torch.nn import functional as F
+
+    from sketchbook.network import ConvLayer, blur
+
+    flat = torch.full((1, 4, 9, 10), 0.37)
+    assert torch.allclose(blur(flat), flat)
+    torch.manual_seed(1)
+    layer = ConvLayer(4, 6, 3, 2, antialias=True)
+    conv = layer.equivalent_conv()
+    assert conv.kernel_size == (5, 5) and conv.stride == (2, 2)
+    for h, w in [(9, 10), (16, 16), (7, 13)]:
+        x = torch.rand(2, 4, h, w)
+        with torch.no_grad():
+            want = layer(x)
+            got = conv(F.pad(x, (2, 2, 2, 2), mode="reflect"))
+        assert got.shape == want.shape
+        assert torch.allclose(got, want, atol=1e-5)
+    # Without antialias the layer is its own convolution; a stride-1 layer never blurs.
+    plain = ConvLayer(4, 6, 3, 2)
+    assert plain.equivalent_conv() is plain.conv and not ConvLayer(4, 6, 3, 1, antialias=True).antialias
+
+
+def test_antialias_network_same_parameters_and_the_fused_paths_draw_it():
+    """antialias adds no parameter (the same state dict), changes what the network draws, and the
+    fused inference (which runs the folded convolutions) draws what its forward draws."""
+    from sketchbook.network import FastTransformerNet
+
+    torch.manual_seed(0)
+    plain = TransformerNet(width=8, n_residual=1).eval()
+    aa = TransformerNet(width=8, n_residual=1, antialias=True).eval()
+    aa.load_state_dict(plain.state_dict())
+    assert list(aa.state_dict()) == list(plain.state_dict())
+    assert aa.conv2.antialias and aa.conv3.antialias and not aa.conv1.antialias
+    x = torch.rand(1, 3, 37, 50)
+    with torch.no_grad():
+        want = aa(x)
+        assert not torch.allclose(want, plain(x), atol=1e-3)
+    assert torch.allclose(FastTransformerNet(aa, torch.float32)(x), want, atol=1e-5)
+    assert torch.allclose(FastTransformerNet(aa, torch.float32, channels_last=False)(x), want, atol=1e-5)
