@@ -33,8 +33,8 @@ def fold_blur(w: torch.Tensor) -> torch.Tensor:
     """(Co, Ci, k, k) -> (Co, Ci, k+2, k+2): the one convolution that blurs (:func:`blur`) and then
     convolves with ``w``."""
     co, ci, k, _ = w.shape
-    # conv2d is a correlation: the blur kernel is symmetric, so correlating the (flipped) weights
-    # with it, fully padded, gives their full convolution.
+    # The full convolution of w with the blur: conv2d correlates, and the blur kernel is
+    # symmetric, so correlating w zero-padded by 2 with it gives the same.
     out = F.conv2d(F.pad(w.reshape(co * ci, 1, k, k), (2, 2, 2, 2)), BLUR_KERNEL.to(w)[None, None])
     return out.reshape(co, ci, k + 2, k + 2)
 
@@ -46,8 +46,9 @@ class ConvLayer(nn.Module):
     layer keeps of it moves smoothly with the picture (Zhang 2019, "Making convolutional networks
     shift-invariant again"). Blur and convolution are one convolution, 2 px wider
     (:meth:`equivalent_conv`): reflection padding commutes with the symmetric blur, so the
-    reflection-padded wider kernel gives the same output to the border; the fused and int8 paths
-    run that one."""
+    reflection-padded wider kernel gives the same output to the border. The fused path blurs in
+    a depthwise pass instead (:class:`_Conv`: a fraction of the wider kernel's work); the int8
+    path folds the blur into a layer it runs in int8."""
 
     def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, antialias: bool = False) -> None:
         super().__init__()
