@@ -20,9 +20,7 @@ moving, turning and occluding over a panned photo), and is measured with ``sketc
 - ``train_s``/``x_train``: seconds per training step and its ratio to the baseline's.
 
 Options: ``base`` (temporal_weight 0), ``tw{W}`` (trained with the temporal term), ``base+st{S}``
-(the baseline stabilized with flow at render time, strength S), ``tw{W}+st{S}``, with
-``--antialias`` ``aa+tw{W}`` (the temporal term on a network whose strided convolutions blur their
-input first: ``antialias``) and ``aa+tw{W}+st{S}``, and, with two
+(the baseline stabilized with flow at render time, strength S), ``tw{W}+st{S}``, and, with two
 models of the sketch, ``pick`` (the seed's per-frame random pick between base and the first tw
 model) against ``pick+hold`` (each pick lasts 6-12 frames).
 
@@ -131,8 +129,6 @@ def main() -> None:
     ap.add_argument("--temporal", default="10", help="temporal_weight values, comma-separated (%(default)s)")
     ap.add_argument("--stabilize", default="0.5", help="render-time strengths, comma-separated (%(default)s)")
     ap.add_argument("--clips", default="intro,coffee,cat,motion", help="demo clip ids and 'motion'")
-    ap.add_argument("--antialias", action="store_true",
-                    help="also train each temporal weight with antialias (rows aa+tw...)")
     ap.add_argument("--seeds", default="", help="training seeds, comma-separated; the ratios are taken "
                     "against the same seed's baseline, then averaged (default: the recipe's seed)")
     ap.add_argument("--rounds", type=int, default=2, help="render rounds per option, best taken (%(default)s)")
@@ -159,15 +155,11 @@ def main() -> None:
     # Training: the baseline and each temporal weight, same recipe, steps and seed (for each seed).
     seeds = [int(v) for v in args.seeds.split(",") if v] or [int(recipe.get("seed", 0))]
     models, train_s = {}, {}
-    weights = [float(v) for v in args.temporal.split(",") if v]
-    trained = [(0.0, False)] + [(w, False) for w in weights] + [(w, True) for w in weights if args.antialias]
     for seed in seeds:
-        for w, aa in trained:
-            name = ("aa+" if aa else "") + ("base" if w == 0 else f"tw{w:g}")
-            s = TrainSettings.from_dict({**recipe, "iterations": args.steps, "temporal_weight": w, "seed": seed,
-                                         "antialias": aa})
-            print(f"training {name}: {args.sketch}, {args.steps} steps, temporal_weight {w:g}, antialias {aa}, "
-                  f"seed {seed}", flush=True)
+        for w in [0.0] + [float(v) for v in args.temporal.split(",") if v]:
+            name = "base" if w == 0 else f"tw{w:g}"
+            s = TrainSettings.from_dict({**recipe, "iterations": args.steps, "temporal_weight": w, "seed": seed})
+            print(f"training {name}: {args.sketch}, {args.steps} steps, temporal_weight {w:g}, seed {seed}", flush=True)
             models[seed, name], train_s[seed, name] = train_one(
                 s, sketch, train_content, lossnet, out / "models" / f"{args.sketch}_{name}_s{seed}_{args.steps}",
                 device, resolve_precision(s.precision, device))

@@ -165,8 +165,8 @@ class _BConv(_Conv):
     """A convolution kept in bf16 (fp32 on a CPU without bf16): a layer whose input in int8 would
     cost the picture its quality."""
 
-    def __init__(self, conv: nn.Conv2d, upsample: bool = False, space_to_depth: int = 1, blur: bool = False) -> None:
-        super().__init__(conv, high_dtype(), torch.channels_last, upsample, space_to_depth, blur)
+    def __init__(self, conv: nn.Conv2d, upsample: bool = False, space_to_depth: int = 1) -> None:
+        super().__init__(conv, high_dtype(), torch.channels_last, upsample, space_to_depth)
 
     def pieces(self, src: torch.Tensor) -> list[tuple[slice, slice, torch.Tensor]]:  # type: ignore[override]
         return super().pieces(src, 0, self.out_size(src.shape[-2] - 2 * self.pad, src.shape[-1] - 2 * self.pad)[0])
@@ -196,20 +196,16 @@ class Int8TransformerNet:
         self.steps = []
         for layer in fused_layout(net):
             name = layer.name
-            module = net.get_submodule(name)
+            conv = net.get_submodule(name).conv
             if name in bf16_layers:
                 scale, zp = None, None
-                qconv = _BConv(module.conv, upsample=layer.upsample, space_to_depth=layer.space_to_depth,
-                               blur=module.antialias)
+                qconv = _BConv(conv, upsample=layer.upsample, space_to_depth=layer.space_to_depth)
             else:
                 if name == "conv1":  # the frame's own bytes
                     scale, zp = torch.full((3,), 1 / 255), torch.zeros(3, dtype=torch.long)
                 else:
                     scale, zp = quant_params(ranges[name])
-                # An antialias layer in int8 runs its blur folded in (ConvLayer.equivalent_conv):
-                # conv2 and conv3, the antialias layers, stay bf16 (ALWAYS_BF16) unless asked.
-                qconv = _QConv(module.equivalent_conv(), scale, zp, upsample=layer.upsample,
-                               space_to_depth=layer.space_to_depth)
+                qconv = _QConv(conv, scale, zp, upsample=layer.upsample, space_to_depth=layer.space_to_depth)
             norm = layer.norm
             self.steps.append({"name": name, "conv": qconv, "scale": scale, "zp": zp,
                                "norm": None if norm is None else (norm.weight.detach().float(),

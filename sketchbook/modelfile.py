@@ -3,7 +3,6 @@
 A model file is a torch file of tensors and plain data only (read with ``weights_only=True``)::
 
     {"format": MODEL_FORMAT, "width": int, "n_residual": int,
-     "antialias": True,                              # only where set (TransformerNet's antialias)
      "state_dict": {layer name: fp32 CPU tensor},   # TransformerNet's named layers
      "ink_paper": [ink, paper],                      # output luminance of ink and of paper
      "settings": {...}, "precision": str}            # how it was trained (meta)
@@ -58,8 +57,6 @@ def save_model(net: TransformerNet, path: Path | str, ink_paper: Optional[tuple[
     sd = {k: v.detach().to("cpu", torch.float32).clone() for k, v in net.state_dict().items()}
     blob = {**(meta or {}), "format": MODEL_FORMAT, "width": net.width, "n_residual": net.n_residual,
             "state_dict": sd, "ink_paper": list(ink_paper or NO_STRETCH)}
-    if net.antialias:  # written only where set: files of networks without it stay as they were
-        blob["antialias"] = True
     with atomic_file(path) as tmp:
         torch.save(blob, tmp)
 
@@ -73,14 +70,14 @@ def load_model(path: Path | str, device: torch.device | str = "cpu") -> StyleMod
     if not isinstance(blob, dict) or blob.get("format") not in (MODEL_FORMAT, *OLD_FORMATS):
         raise InputFileError(f"model {path}: not a Sketchbook style model (format {MODEL_FORMAT})")
     try:
-        net = TransformerNet(int(blob["width"]), int(blob["n_residual"]), bool(blob.get("antialias", False)))
+        net = TransformerNet(int(blob["width"]), int(blob["n_residual"]))
         pair = blob.get("ink_paper", blob.get("levels"))
         ink_paper = (float(pair[0]), float(pair[1])) if pair else NO_STRETCH
         net.load_state_dict(named_state_dict(blob["state_dict"]))
     except (KeyError, TypeError, ValueError, IndexError, RuntimeError) as exc:
         raise InputFileError(f"model {path}: weights do not fit the network ({exc})") from exc
     meta = {k: v for k, v in blob.items()
-            if k not in ("format", "width", "n_residual", "antialias", "state_dict", "ink_paper", "levels")}
+            if k not in ("format", "width", "n_residual", "state_dict", "ink_paper", "levels")}
     return StyleModel(net.eval().to(device), ink_paper, meta, str(path))
 
 

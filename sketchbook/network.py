@@ -15,66 +15,16 @@ from torch import nn
 from torch.nn import functional as F
 
 
-#: The blur of an anti-aliased strided convolution (Zhang 2019): [1, 2, 1] x [1, 2, 1] / 16.
-_BLUR = torch.tensor([1.0, 2.0, 1.0])
-BLUR_KERNEL = torch.outer(_BLUR, _BLUR) / 16
-
-
-def blur(x: torch.Tensor, kernel: Optional[torch.Tensor] = None) -> torch.Tensor:
-    """Each channel of ``x`` (N, C, H, W) blurred by :data:`BLUR_KERNEL`, reflection-padded by 1;
-    ``kernel``: that kernel as a (C, 1, 3, 3) depthwise weight, if made already."""
-    c = x.shape[1]
-    if kernel is None:
-        kernel = BLUR_KERNEL.expand(c, 1, 3, 3).contiguous()
-    return F.conv2d(F.pad(x, (1, 1, 1, 1), mode="reflect"), kernel.to(x.device, x.dtype), groups=c)
-
-
-def fold_blur(w: torch.Tensor) -> torch.Tensor:
-    """(Co, Ci, k, k) -> (Co, Ci, k+2, k+2): the one convolution that blurs (:func:`blur`) and then
-    convolves with ``w``."""
-    co, ci, k, _ = w.shape
-    # The full convolution of w with the blur: conv2d correlates, and the blur kernel is
-    # symmetric, so correlating w zero-padded by 2 with it gives the same.
-    out = F.conv2d(F.pad(w.reshape(co * ci, 1, k, k), (2, 2, 2, 2)), BLUR_KERNEL.to(w)[None, None])
-    return out.reshape(co, ci, k + 2, k + 2)
-
-
 class ConvLayer(nn.Module):
-    """Reflection-padded convolution (no checkerboard from zero padding).
+    """Reflection-padded convolution (no checkerboard from zero padding)."""
 
-    ``antialias`` (a strided layer): the input is blurred first (:func:`blur`), so that what the
-    layer keeps of it moves smoothly with the picture (Zhang 2019, "Making convolutional networks
-    shift-invariant again"). Blur and convolution are one convolution, 2 px wider
-    (:meth:`equivalent_conv`): reflection padding commutes with the symmetric blur, so the
-    reflection-padded wider kernel gives the same output to the border. The fused path blurs in
-    a depthwise pass instead (:class:`_Conv`: a fraction of the wider kernel's work); the int8
-    path folds the blur into a layer it runs in int8."""
-
-    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1, antialias: bool = False) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int, stride: int = 1) -> None:
         super().__init__()
         self.pad = nn.ReflectionPad2d(kernel // 2)
         self.conv = nn.Conv2d(cin, cout, kernel, stride)
-        self.antialias = antialias and stride > 1
-        if self.antialias:  # a constant, not a parameter: state dicts stay as they are
-            self.register_buffer("blur", BLUR_KERNEL.expand(cin, 1, 3, 3).clone(), persistent=False)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.antialias:
-            x = blur(x, self.blur)
         return self.conv(self.pad(x))
-
-    def equivalent_conv(self) -> nn.Conv2d:
-        """The one convolution this layer computes, on its input reflection-padded by half the
-        returned kernel: its own, or with ``antialias`` the blur folded in (a new module, its kernel
-        2 wider)."""
-        if not self.antialias:
-            return self.conv
-        c = self.conv
-        out = nn.Conv2d(c.in_channels, c.out_channels, c.kernel_size[0] + 2, c.stride)
-        with torch.no_grad():
-            out.weight.copy_(fold_blur(c.weight.detach().float()))
-            out.bias.copy_(c.bias.detach().float())
-        return out.to(c.weight.device)
 
 
 class UpsampleConvLayer(ConvLayer):
@@ -108,20 +58,18 @@ class TransformerNet(nn.Module):
     The layers are named as in pytorch/examples' fast_neural_style: ``conv1``-``conv3`` (down,
     each followed by instance norm ``in1``-``in3`` and ReLU), ``res1``-``resN`` (residual blocks),
     ``deconv1``-``deconv2`` (upsample and convolve, ``in4``-``in5``, ReLU), ``deconv3`` (the
-    last 9x9 convolution to RGB). ``antialias``: ``conv2`` and ``conv3`` blur their input before
-    they subsample it (:class:`ConvLayer`); the same weights, no more parameters.
+    last 9x9 convolution to RGB).
     """
 
-    def __init__(self, width: int = 32, n_residual: int = 5, antialias: bool = False) -> None:
+    def __init__(self, width: int = 32, n_residual: int = 5) -> None:
         super().__init__()
         w1, w2, w3 = width, 2 * width, 4 * width
         self.width = width
         self.n_residual = n_residual
-        self.antialias = antialias
         # Made in the order of the network (their initial weights come from one random stream).
         self.conv1, self.in1 = ConvLayer(3, w1, 9), nn.InstanceNorm2d(w1, affine=True)
-        self.conv2, self.in2 = ConvLayer(w1, w2, 3, 2, antialias), nn.InstanceNorm2d(w2, affine=True)
-        self.conv3, self.in3 = ConvLayer(w2, w3, 3, 2, antialias), nn.InstanceNorm2d(w3, affine=True)
+        self.conv2, self.in2 = ConvLayer(w1, w2, 3, 2), nn.InstanceNorm2d(w2, affine=True)
+        self.conv3, self.in3 = ConvLayer(w2, w3, 3, 2), nn.InstanceNorm2d(w3, affine=True)
         for i in range(1, n_residual + 1):
             self.add_module(f"res{i}", ResidualBlock(w3))
         self.deconv1, self.in4 = UpsampleConvLayer(w3, w2, 3, 2), nn.InstanceNorm2d(w2, affine=True)
@@ -252,7 +200,7 @@ class _Conv:
     """
 
     def __init__(self, conv: nn.Conv2d, dtype: torch.dtype, memory_format: torch.memory_format,
-                 upsample: bool = False, space_to_depth: int = 1, blur: bool = False) -> None:
+                 upsample: bool = False, space_to_depth: int = 1) -> None:
         w = conv.weight.detach().float()
         self.k = conv.kernel_size[0]
         self.stride = conv.stride[0]
@@ -260,12 +208,6 @@ class _Conv:
         self.upsample = upsample
         self.block = space_to_depth
         self.pad = 1 if upsample else self.k // 2  # of the input buffer it reads
-        self.blur: Optional[torch.Tensor] = None
-        if blur:  # an antialias layer: its input read padded 1 px more, blurred, then convolved
-            c = conv.in_channels
-            self.blur = BLUR_KERNEL.expand(c, 1, 3, 3).to(dtype).contiguous(memory_format=memory_format)
-            self.pad += 1
-            self.k += 2  # the footprint of blur and convolution together (the folded kernel's)
         self.bias = conv.bias.detach().to(dtype)
         if upsample:
             self.weights = {p: k.to(dtype).contiguous(memory_format=memory_format)
@@ -291,11 +233,6 @@ class _Conv:
                     for i, j in PARITIES]
         s = self.stride
         band = src[..., r0 * s:(r1 - 1) * s + self.k, :]
-        if self.blur is not None:
-            # The blur of a map reflection-padded by 2 is the blurred map reflection-padded by 1
-            # (the symmetric blur commutes with reflection): the convolution's input, as in
-            # ConvLayer.forward. A depthwise pass: far cheaper than the folded 5x5 convolution.
-            band = F.conv2d(band, self.blur, groups=band.shape[1])
         if self.block > 1:
             b = self.block
             y = F.pixel_shuffle(F.conv2d(_space_to_depth(band, b), self.weight, self.bias), b)
@@ -400,7 +337,7 @@ def fused_steps(net: TransformerNet, dtype: torch.dtype, memory_format: torch.me
     :class:`FastTransformerNet` runs them."""
     return [_Step(layer.name,
                   _Conv(net.get_submodule(layer.name).conv, dtype, memory_format, layer.upsample,
-                        layer.space_to_depth, net.get_submodule(layer.name).antialias),
+                        layer.space_to_depth),
                   None if layer.norm is None else _Norm(layer.norm, layer.relu),
                   layer.adds_block_input, layer.keeps_output)
             for layer in fused_layout(net, channels_last)]

@@ -41,14 +41,11 @@ class TrainSettings:
     #: Weight of the temporal term (sketchbook.temporal): outputs of a pair of nearby frames,
     #: the first warped by their flow, must agree outside occlusions. 0: off (no pairs sampled).
     temporal_weight: float = _DEFAULT["temporal_weight"]
-    #: The network's strided convolutions blur their input first (sketchbook.network.ConvLayer):
-    #: what it draws moves more smoothly with the picture, so the temporal term costs less style.
-    antialias: bool = _DEFAULT["antialias"]
 
     #: Settings added after models were trained with this code, left out of :meth:`to_dict` at
     #: these values (their "off"): a config that does not use them keeps the same params, so
     #: Snakemake retrains nothing, and checkpoints and model files keep their settings dict.
-    OFF_BY_DEFAULT = {"temporal_weight": 0.0, "antialias": False}
+    OFF_BY_DEFAULT = {"temporal_weight": 0.0}
 
     @classmethod
     def from_dict(cls, d: dict) -> "TrainSettings":
@@ -82,7 +79,6 @@ class TrainSettings:
         d["style_layers"] = list(self.style_layers)
         d["style_layer_weights"] = [float(w) for w in self.style_layer_weights]
         d["temporal_weight"] = float(self.temporal_weight)
-        d["antialias"] = bool(self.antialias)
         if not complete:
             for k, off in self.OFF_BY_DEFAULT.items():
                 if d[k] == off:

@@ -321,7 +321,7 @@ def train(
     clip_pairs = None
     if s.temporal_weight and pairs:
         clip_pairs = ClipPairSampler([load_pair(p) for p in pairs], s.image_size, sampler.gen)
-    model = TransformerNet(s.width, s.n_residual, s.antialias).to(device).train()
+    model = TransformerNet(s.width, s.n_residual).to(device).train()
     loss_fn = StyleLoss(lossnet, style, s)
     opt = torch.optim.Adam(model.parameters(), lr=s.learning_rate)
     # fp16 needs loss scaling against underflow; bf16 and fp32 do not.

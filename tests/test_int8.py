@@ -212,23 +212,3 @@ def test_frames_beyond_1080p_go_to_the_banded_path(trained, monkeypatch):
     dtype = torch.bfloat16 if cpu_has_bf16() else torch.float32
     want = FastTransformerNet(load_model(model).net, dtype, band_mb=0.05, whole_mb=0.05)(x)
     assert st._large is not None and torch.equal(big, want) and not torch.equal(big, small)
-
-
-def test_an_antialias_model_in_int8(trained, tmp_path):
-    """A model with antialias (the trained weights in a network whose strided convolutions blur
-    first) calibrates and draws within the bar: conv2 and conv3 (bf16) blur in a depthwise pass;
-    forced into int8 as well, they run with the blur folded into their int8 weights and stay close."""
-    model, calib, held = trained
-    m = load_model(model)
-    aa = TransformerNet(m.net.width, m.net.n_residual, antialias=True)
-    aa.load_state_dict(m.net.state_dict())
-    path = tmp_path / "aa.pt"
-    save_model(aa, path, m.ink_paper, m.meta)
-    blob = int8.calibrate_model(path, calib, held, calibration_path(path))
-    net = load_model(path).net
-    assert net.antialias and {"conv2", "conv3"} <= set(blob["bf16_layers"])
-    x = int8._frame(held[0], 200)
-    want = FastTransformerNet(net, torch.float32)(x)
-    assert int8.psnr(int8.Int8TransformerNet(net, blob["layers"], blob["bf16_layers"])(x), want) >= int8.PSNR_BAR
-    rest = [n for n in blob["bf16_layers"] if n not in ("conv2", "conv3")]
-    assert int8.psnr(int8.Int8TransformerNet(net, blob["layers"], rest)(x), want) >= 25

@@ -85,17 +85,3 @@ def test_model_file_names_the_layers_it_does_not_fit(tmp_path):
     torch.save(blob, tmp_path / "nowidth.pt")
     with pytest.raises(InputFileError, match="nowidth.pt"):
         load_model(tmp_path / "nowidth.pt")
-
-
-def test_antialias_is_kept_by_the_file_and_only_written_where_set(tmp_path):
-    torch.manual_seed(2)
-    aa, plain = TransformerNet(width=8, n_residual=1, antialias=True), TransformerNet(width=8, n_residual=1)
-    save_model(aa, tmp_path / "aa.pt", (0.1, 0.9), {"settings": {"antialias": True}})
-    save_model(plain, tmp_path / "plain.pt")
-    assert "antialias" not in torch.load(tmp_path / "plain.pt", weights_only=True)
-    got = load_model(tmp_path / "aa.pt")
-    assert got.net.antialias and not load_model(tmp_path / "plain.pt").net.antialias
-    assert "antialias" not in got.meta and got.meta["settings"] == {"antialias": True}
-    x = torch.rand(1, 3, 24, 24)
-    with torch.no_grad():
-        assert torch.equal(got.net(x), aa.eval()(x))

@@ -257,17 +257,3 @@ def test_killed_training_resumes_from_its_checkpoint(assets, tmp_path):
     assert (tmp_path / "m.pt").exists() and not ckpt.exists()
     steps = [int(r["step"]) for r in csv.DictReader(open(tmp_path / "m.csv"))]
     assert steps == list(range(1, 61))
-
-
-def test_antialias_trains_a_network_that_blurs_before_it_subsamples(assets, tmp_path):
-    """antialias: the same parameters trained through the blur; the file says so (the network read
-    back blurs), the settings record it, and a model without it records nothing new."""
-    content = sorted((assets / "content").iterdir())
-    for aa in (True, False):
-        s = TrainSettings(iterations=2, antialias=aa, **TINY)
-        train(s, assets / "lines.png", content, tiny_lossnet(), tmp_path / f"{aa}.pt", tmp_path / f"{aa}.csv",
-              torch.device("cpu"), "fp32", progress=lambda m: None)
-        model = load_model(tmp_path / f"{aa}.pt")
-        assert model.net.antialias is aa and model.net.conv2.antialias is aa
-        assert ("antialias" in model.meta["settings"]) is aa
-    assert TrainSettings.from_dict({"antialias": True}).to_dict()["antialias"] is True
