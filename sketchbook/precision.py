@@ -79,7 +79,8 @@ def render_precision(requested: str, device: torch.device, calibrations: Sequenc
     if device.type != "cpu":
         return fallback, f"auto on {device.type}"
     if not calibrations:
-        return fallback, "auto: no int8 calibration asked for (SKETCHBOOK_DEVICE a GPU when the workflow was planned)"
+        return fallback, ("auto: the workflow asked no int8 calibration (SKETCHBOOK_PRECISION or a GPU "
+                          "SKETCHBOOK_DEVICE set when it was planned)")
     if not cpu_has_vnni():
         return fallback, "auto: this CPU has no int8 dot products (VNNI/AMX), where int8 is slower"
     from .int8 import PSNR_BAR, load_calibration

@@ -63,3 +63,10 @@ def test_render_precision_names_a_broken_calibration(monkeypatch, tmp_path):
     bad.write_text("{not json")
     with pytest.raises(InputFileError, match="m.int8.json"):
         precision.render_precision("auto", torch.device("cpu"), [bad], env={})
+
+
+def test_render_precision_without_calibrations_says_why(monkeypatch):
+    monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
+    monkeypatch.setattr(precision, "cpu_has_vnni", lambda: True)
+    p, why = precision.render_precision("auto", torch.device("cpu"), [], env={})
+    assert p == "bf16" and "asked no int8 calibration" in why
