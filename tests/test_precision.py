@@ -36,16 +36,19 @@ def _calibration(path, psnr_db):
 def test_render_precision_auto_takes_int8_where_the_cpu_and_every_calibration_allow(monkeypatch, tmp_path):
     """auto: int8 on a CPU with VNNI when every model's calibration met the 38 dB bar; else the
     bf16/fp32 of resolve_precision, with the reason in the log line."""
-    cpu, cal = torch.device("cpu"), [_calibration(tmp_path / "a.int8.json", 45.2), _calibration(tmp_path / "b.int8.json", 40.0)]
+    cpu = torch.device("cpu")
+    cal = [_calibration(tmp_path / "a.int8.json", 45.2), _calibration(tmp_path / "b.int8.json", 40.0)]
     monkeypatch.setattr(precision, "cpu_has_bf16", lambda: True)
     monkeypatch.setattr(precision, "cpu_has_vnni", lambda: True)
-    assert precision.render_precision("auto", cpu, cal, env={}) == ("int8", "auto: int8 (VNNI, every model's calibration at least 40.0 dB from fp32)")
+    assert precision.render_precision("auto", cpu, cal, env={}) == (
+        "int8", "auto: int8 (VNNI, every model's calibration at least 40.0 dB from fp32)")
     low = _calibration(tmp_path / "c.int8.json", 31.5)
     p, why = precision.render_precision("auto", cpu, cal + [low], env={})
     assert p == "bf16" and "c.int8.json is 31.5 dB" in why and "38 dB bar" in why
     assert precision.render_precision("auto", cpu, [], env={})[0] == "bf16"
     # The environment says what auto means; an explicit precision is the clip's.
-    assert precision.render_precision("auto", cpu, cal, env={"SKETCHBOOK_PRECISION": "fp32"}) == ("fp32", "SKETCHBOOK_PRECISION=fp32")
+    pinned = {"SKETCHBOOK_PRECISION": "fp32"}
+    assert precision.render_precision("auto", cpu, cal, env=pinned) == ("fp32", "SKETCHBOOK_PRECISION=fp32")
     assert precision.render_precision("bf16", cpu, cal, env={}) == ("bf16", "asked for (bf16)")
     assert precision.render_precision("int8", cpu, [], env={"SKETCHBOOK_PRECISION": "fp32"})[0] == "int8"
     monkeypatch.setattr(precision, "cpu_has_vnni", lambda: False)
