@@ -14,7 +14,6 @@ uses) and the scores table's yardstick:
 
     python benchmarks/fidelity.py                         # the recipes below, 100..400 steps
     python benchmarks/fidelity.py --steps 200,600,2000 --recipes demo
-    python benchmarks/fidelity.py --steps 100,200 --recipes demo --init identity   # warm-started
 
 Writes ``results/fidelity/bench.csv`` and, per recipe, ``gallery_{recipe}.png`` (each sketch, then
 the same frames drawn by each sketch's model at the largest budget).
@@ -51,7 +50,7 @@ from sketchbook.precision import pick_device, resolve_precision  # noqa: E402
 from sketchbook.score import score_models  # noqa: E402
 from sketchbook.modelfile import load_model, save_model  # noqa: E402
 from sketchbook.stylize import Stylizer, stylize_batch  # noqa: E402
-from sketchbook.train import TrainSettings, ink_levels, pretrain_identity, train  # noqa: E402
+from sketchbook.train import TrainSettings, ink_levels, train  # noqa: E402
 
 #: Recipes: overrides of the training defaults. "demo" is config.yaml's first variant (read at
 #: run time); "before" is the recipe the demo shipped before the fidelity work.
@@ -85,9 +84,8 @@ def eval_frames(work: Path, short_side: int) -> list[tuple[str, torch.Tensor]]:
 
 
 def train_snapshots(settings: TrainSettings, sketch: Path, content: list[Path], lossnet, steps: list[int],
-                    out: Path, device, precision: str, init: Path | None = None) -> dict[int, tuple[Path, float]]:
-    """One run to max(steps); a model file (with its levels) and the training seconds at each step.
-    ``init``: a model file to start from (:func:`sketchbook.train.train`'s warm start)."""
+                    out: Path, device, precision: str) -> dict[int, tuple[Path, float]]:
+    """One run to max(steps); a model file (with its levels) and the training seconds at each step."""
     out.mkdir(parents=True, exist_ok=True)
     contents = [load_rgb(p) for p in content]
     snaps: dict[int, tuple[Path, float]] = {}
@@ -105,7 +103,7 @@ def train_snapshots(settings: TrainSettings, sketch: Path, content: list[Path], 
             paused[0] += time.perf_counter() - t
 
     train(settings, sketch, content, lossnet, out / "final.pt", out / "losses.csv", device, precision,
-          progress=lambda m: print("   ", m, flush=True), on_step=on_step, init=init)
+          progress=lambda m: print("   ", m, flush=True), on_step=on_step)
     return snaps
 
 
@@ -117,10 +115,6 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
     ap.add_argument("--sketches", default="hatch,scribble",
                     help="demo sketches to train and tell apart (%(default)s: the film's two)")
-    ap.add_argument("--init", choices=("none", "identity"), default="none",
-                    help="start every model from its seeded initialisation (none) or from a network pretrained "
-                         "once to give back its input (identity: sketchbook.train.pretrain_identity); the recipe "
-                         "column gets '+identity'")
     ap.add_argument("--short-side", type=int, default=180, help="frames' shorter side (the demo renders 320x180)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -141,7 +135,6 @@ def main() -> None:
     hands = fidelity.SketchDescriptors({s: load_rgb(p) for s, p in sketches.items()})
     render_prec = "bf16" if resolve_precision("auto", device) == "bf16" else "fp32"
     rows = []
-    identity = None
     for recipe in args.recipes.split(","):
         if recipe != "demo" and recipe not in RECIPES:
             raise SystemExit(f"unknown recipe {recipe!r}; choose from {', '.join(RECIPES)}")
@@ -149,20 +142,11 @@ def main() -> None:
         settings = TrainSettings.from_dict({**TrainSettings().to_dict(), **over, "iterations": max(steps)})
         precision = resolve_precision(settings.precision, device)
         print(f"recipe {recipe}: {settings.to_dict()}", flush=True)
-        if args.init == "identity":
-            identity = out / "models" / f"identity_w{settings.width}_r{settings.n_residual}.pt"
-            if not identity.exists():
-                t0 = time.perf_counter()
-                pretrain_identity(train_content, identity, settings.width, settings.n_residual, settings.image_size,
-                                  device, precision, progress=lambda m: print("   ", m, flush=True))
-                print(f"  identity pretraining: {(time.perf_counter() - t0) / 60:.2f} min, once for every sketch",
-                      flush=True)
-            recipe = f"{recipe}+identity"
         snaps = {}
         for s, path in sketches.items():
             print(f"  training {s} ({max(steps)} steps, {precision})", flush=True)
             snaps[s] = train_snapshots(settings, path, train_content, lossnet, steps, out / "models" / recipe / s,
-                                       device, precision, init=identity)
+                                       device, precision)
         for step in steps:
             renders, dists, edge = {}, {}, {}
             for s in sketches:

@@ -20,14 +20,12 @@ moving, turning and occluding over a panned photo), and is measured with ``sketc
 - ``train_s``/``x_train``: seconds per training step and its ratio to the baseline's.
 
 Options: ``base`` (temporal_weight 0), ``tw{W}`` (trained with the temporal term), ``base+st{S}``
-(the baseline stabilized with flow at render time, strength S), ``tw{W}+st{S}``, ``tw{W}w{N}``
-(with ``--warm W:N``: the seed's baseline trained N more steps with the term, a warm start), and, with two
+(the baseline stabilized with flow at render time, strength S), ``tw{W}+st{S}``, and, with two
 models of the sketch, ``pick`` (the seed's per-frame random pick between base and the first tw
 model) against ``pick+hold`` (each pick lasts 6-12 frames).
 
     python benchmarks/stability.py                       # hatch, 200 steps, about 30 minutes here
     python benchmarks/stability.py --steps 40 --clips motion --rounds 1   # a smoke run
-    python benchmarks/stability.py --steps 1200 --temporal 1e7 --stabilize '' --seeds 1,2,3 --rounds 1
 
 Every ratio is taken against the same seed's baseline; with several seeds the table shows their
 means (seed ``mean``) and then each seed's figures, to show the spread.
@@ -97,14 +95,14 @@ def clip_frames(work: Path, names: list[str], cfg: dict) -> dict[str, Path]:
 
 
 def train_one(settings: TrainSettings, sketch: Path, content: list[Path], lossnet, out: Path, device,
-              precision: str, init: Path | None = None) -> tuple[Path, float]:
+              precision: str) -> tuple[Path, float]:
     """Train (or reuse) one model; returns its file and the seconds per step (this run's or the stored)."""
     model, timing = out.with_suffix(".pt"), out.with_suffix(".sec_per_step")
     if model.exists() and timing.exists():
         return model, float(timing.read_text())
     out.parent.mkdir(parents=True, exist_ok=True)
     res = train(settings, sketch, content, lossnet, model, out.with_suffix(".losses.csv"), device, precision,
-                progress=lambda m: print("   ", m, flush=True), init=init)
+                progress=lambda m: print("   ", m, flush=True))
     sec = res.seconds / max(1, res.steps)
     timing.write_text(f"{sec:.4f}\n")
     return model, sec
@@ -129,8 +127,6 @@ def main() -> None:
     ap.add_argument("--sketch", default="hatch")
     ap.add_argument("--steps", type=int, default=200, help="training steps per model (%(default)s)")
     ap.add_argument("--temporal", default="10", help="temporal_weight values, comma-separated (%(default)s)")
-    ap.add_argument("--warm", default="", help="warm-started temporal models, comma-separated W:N[:LR]: the "
-                    "seed's baseline model trained N more steps with temporal_weight W (learning rate LR)")
     ap.add_argument("--stabilize", default="0.5", help="render-time strengths, comma-separated (%(default)s)")
     ap.add_argument("--clips", default="intro,coffee,cat,motion", help="demo clip ids and 'motion'")
     ap.add_argument("--seeds", default="", help="training seeds, comma-separated; the ratios are taken "
@@ -167,15 +163,6 @@ def main() -> None:
             models[seed, name], train_s[seed, name] = train_one(
                 s, sketch, train_content, lossnet, out / "models" / f"{args.sketch}_{name}_s{seed}_{args.steps}",
                 device, resolve_precision(s.precision, device))
-        for spec in (v for v in args.warm.split(",") if v):
-            w, n, *lr = spec.split(":")
-            name = f"tw{float(w):g}w{int(n)}" + (f"lr{float(lr[0]):g}" if lr else "")
-            s = TrainSettings.from_dict({**recipe, "iterations": int(n), "temporal_weight": float(w), "seed": seed,
-                                         **({"learning_rate": float(lr[0])} if lr else {})})
-            print(f"training {name}: the baseline + {n} steps, temporal_weight {w}, seed {seed}", flush=True)
-            models[seed, name], train_s[seed, name] = train_one(
-                s, sketch, train_content, lossnet, out / "models" / f"{args.sketch}_{name}_s{seed}_{args.steps}",
-                device, resolve_precision(s.precision, device), init=models[seed, "base"])
     names = list(dict.fromkeys(name for _, name in models))
     strengths = [float(v) for v in args.stabilize.split(",") if v]
     options: dict[str, dict] = {}  # option -> the model names it renders with, stabilize, hold

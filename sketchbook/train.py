@@ -26,7 +26,7 @@ from .atomic import atomic_file
 from .errors import ConfigError
 from .images import load_rgb, luminance, resize_short_side
 from .lossnet import LossNetwork
-from .modelfile import load_model, named_state_dict, save_model
+from .modelfile import named_state_dict, save_model
 from .network import TransformerNet
 from .pairs import load_pair
 from .precision import autocast
@@ -299,7 +299,6 @@ def train(
     checkpoint_seconds: float = 30.0,
     on_step: Optional[Callable[[int, TransformerNet], None]] = None,
     pairs: Sequence[Path] = (),
-    init: Optional[Path] = None,
 ) -> TrainResult:
     """Train one model; write its weights and a loss-per-step CSV.
 
@@ -313,9 +312,6 @@ def train(
     checkpoint made with the same settings continues from its step, and gives the same model as
     an uninterrupted run. The checkpoint is removed once the model is written.
     ``on_step(step, model)`` is called after every step (the benchmark snapshots models with it).
-    ``init``: a trained model file (:func:`sketchbook.modelfile.load_model`) whose weights the
-    network starts from instead of its seeded initialisation (a warm start); the optimizer starts
-    afresh. Its architecture must be the settings' (``width``, ``n_residual``).
     """
     s = settings
     torch.manual_seed(s.seed)
@@ -326,12 +322,6 @@ def train(
     if s.temporal_weight and pairs:
         clip_pairs = ClipPairSampler([load_pair(p) for p in pairs], s.image_size, sampler.gen)
     model = TransformerNet(s.width, s.n_residual).to(device).train()
-    if init is not None:
-        start_from = load_model(init).net
-        if (start_from.width, start_from.n_residual) != (s.width, s.n_residual):
-            raise ConfigError(f"model {init} has width {start_from.width} and {start_from.n_residual} residual "
-                              f"blocks; the training settings ask for {s.width} and {s.n_residual}")
-        model.load_state_dict(start_from.state_dict())
     loss_fn = StyleLoss(lossnet, style, s)
     opt = torch.optim.Adam(model.parameters(), lr=s.learning_rate)
     # fp16 needs loss scaling against underflow; bf16 and fp32 do not.
@@ -395,44 +385,6 @@ def train(
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     return TrainResult(last, s.iterations, float(rows[-1][-1]) if rows else 0.0, start)
-
-
-#: The identity pretraining's recipe (:func:`pretrain_identity`): steps, crops per step, learning rate.
-IDENTITY_STEPS, IDENTITY_BATCH, IDENTITY_LR = 300, 4, 1e-3
-
-
-def pretrain_identity(content_paths: Sequence[Path], out_model: Path, width: int, n_residual: int, image_size: int,
-                      device: torch.device, precision: str, seed: int = 0, steps: int = IDENTITY_STEPS,
-                      progress: Callable[[str], None] = log.info) -> float:
-    """Train a network to give back its input: a starting point for :func:`train` (``init``).
-
-    Mean squared error between the output and random crops of the content images
-    (:class:`CropSampler`, seeded), no loss network: about a third of a style step's work. A model
-    started from it already keeps the photo's structure, so its style training spends its steps on
-    the sketch's hand. Instance norm makes the network blind to a crop's overall brightness and
-    contrast, so the copy is not exact (about 20 dB after 300 steps); the structure is what counts.
-    Writes the model file (no ink levels) and returns the last step's loss."""
-    torch.manual_seed(seed)
-    sampler = CropSampler([load_rgb(p, "content image") for p in content_paths], image_size, seed)
-    model = TransformerNet(width, n_residual).to(device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=IDENTITY_LR)
-    scaler = torch.amp.GradScaler(device.type, enabled=(precision == "fp16"))
-    loss = torch.zeros(())
-    for step in range(1, steps + 1):
-        x = sampler.sample(IDENTITY_BATCH).to(device)
-        opt.zero_grad(set_to_none=True)
-        with autocast(precision, device):
-            y = model(x)
-        loss = F.mse_loss(y.float(), x)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        if step % max(1, steps // 5) == 0 or step == steps:
-            progress(f"identity step {step}/{steps}: mean squared error {loss.item():.4g}")
-    out_model.parent.mkdir(parents=True, exist_ok=True)
-    save_model(model, out_model, None, {"identity": {"steps": steps, "seed": seed, "image_size": image_size,
-                                                     "precision": precision}})
-    return float(loss.item())
 
 
 #: Percentiles of the output's luminance taken as ink black and paper white (see ink_levels).

@@ -1,5 +1,4 @@
 import csv
-import dataclasses
 
 import pytest
 import torch
@@ -9,8 +8,7 @@ from sketchbook.errors import ConfigError, InputFileError
 from sketchbook.lossnet import LossNetwork
 from sketchbook.modelfile import load_model
 from sketchbook.settings import TrainSettings
-from sketchbook.train import (CropSampler, StyleLoss, gram_matrix, pretrain_identity, tone_loss, total_variation,
-                              train)
+from sketchbook.train import CropSampler, StyleLoss, gram_matrix, tone_loss, total_variation, train
 
 from helpers import indexed_state_dict
 
@@ -116,45 +114,6 @@ def test_train_writes_model_and_losses(assets, tmp_path):
     w1 = torch.load(tmp_path / "m.pt", weights_only=True)["state_dict"]
     w2 = torch.load(tmp_path / "m2.pt", weights_only=True)["state_dict"]
     assert all(torch.equal(w1[k], w2[k]) for k in w1)
-
-
-def test_warm_start_begins_from_the_given_model(assets, tmp_path):
-    content = sorted((assets / "content").iterdir())
-    base = TrainSettings(iterations=2, image_size=32, batch_size=2, width=8, n_residual=1, style_size=48,
-                         precision="fp32", seed=5)
-    train(base, assets / "lines.png", content, tiny_lossnet(), tmp_path / "a.pt", tmp_path / "a.csv",
-          torch.device("cpu"), "fp32", progress=lambda m: None)
-    start = load_model(tmp_path / "a.pt").net.state_dict()
-    # Another seed, a vanishing learning rate: the weights stay the starting model's, not the seed's.
-    still = dataclasses.replace(base, seed=9, learning_rate=1e-12)
-    for init, name in ((tmp_path / "a.pt", "warm"), (None, "cold")):
-        train(still, assets / "lines.png", content, tiny_lossnet(), tmp_path / f"{name}.pt", tmp_path / f"{name}.csv",
-              torch.device("cpu"), "fp32", progress=lambda m: None, init=init)
-    warm = load_model(tmp_path / "warm.pt").net.state_dict()
-    cold = load_model(tmp_path / "cold.pt").net.state_dict()
-    assert all(torch.allclose(warm[k], start[k], atol=1e-6) for k in start)
-    assert not torch.allclose(cold["conv1.conv.weight"], start["conv1.conv.weight"], atol=1e-3)
-    # A model of another architecture is named, with what the settings ask.
-    other = dataclasses.replace(base, width=4)
-    with pytest.raises(ConfigError, match=r"a\.pt.* width 8 .*ask for 4"):
-        train(other, assets / "lines.png", content, tiny_lossnet(), tmp_path / "b.pt", tmp_path / "b.csv",
-              torch.device("cpu"), "fp32", progress=lambda m: None, init=tmp_path / "a.pt")
-
-
-def test_identity_pretraining_learns_to_give_back_its_input(assets, tmp_path):
-    content = sorted((assets / "content").iterdir())
-    first = pretrain_identity(content, tmp_path / "i1.pt", 8, 1, 32, torch.device("cpu"), "fp32", steps=1,
-                              progress=lambda m: None)
-    last = pretrain_identity(content, tmp_path / "i.pt", 8, 1, 32, torch.device("cpu"), "fp32", steps=60,
-                             progress=lambda m: None)
-    assert last < 0.5 * first
-    model = load_model(tmp_path / "i.pt")  # a model file like any other: train(init=...) starts from it
-    assert (model.net.width, model.net.n_residual) == (8, 1) and model.meta["identity"]["steps"] == 60
-    # Seeded: the same file twice.
-    pretrain_identity(content, tmp_path / "j.pt", 8, 1, 32, torch.device("cpu"), "fp32", steps=60,
-                      progress=lambda m: None)
-    a, b = load_model(tmp_path / "i.pt").net.state_dict(), load_model(tmp_path / "j.pt").net.state_dict()
-    assert all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_training_lowers_the_loss(assets, tmp_path):
