@@ -1,6 +1,7 @@
 """Snakemake entry: train one style model, with its loss curve and model card (see sketchbook.train)."""
 import _workflow_package  # noqa: F401  (this workflow's sketchbook package, first on sys.path)
 import logging
+import math
 import platform
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import torch
 
 from sketchbook.entry import run
 from sketchbook.content import content_files
-from sketchbook.fidelity import hand_summary
+from sketchbook.fidelity import hand_summary, structure_summary
 from sketchbook.images import load_rgb, resize_short_side, to_uint8
 from sketchbook.lossnet import load_loss_network
 from sketchbook.modelfile import write_card
@@ -65,6 +66,9 @@ def main(smk):
                          "tone": res.final.tone, "temporal": res.final.temporal,
                          "total": res.final.total},
         "hand": hand_summary(renders, load_rgb(smk.input.sketch, "sketch")),
+        # What of the photos it keeps (the scores table's edge_corr, structure_corr, face_corr).
+        "structure": {k: (None if math.isnan(v) else round(v, 4))
+                      for k, v in structure_summary(photos, renders).items()},
         # Steadiness: warping error of its renders of two training photos under small known motions.
         "stability": {"known_motion_warping_error": round(known_motion_error(render, photos[:2]), 6)},
         "precision": precision, "device": str(device),

@@ -15,7 +15,7 @@ CODE_VERSIONS = {
     # A model trained with a temporal term carries this one too (rules/common.smk, train_code_version):
     # 2 whole-pixel pairs, 3 the pairs' second frames on top of the batch.
     "train_model_temporal": "3",
-    "score_models": "4",
+    "score_models": "5",
     "calibrate_int8": "1",
     "preview_variants": "2",
     "export_onnx": "1",

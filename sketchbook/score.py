@@ -19,8 +19,8 @@ from .train import StyleLoss
 
 #: The columns of ``results/models/scores.csv``.
 COLUMNS = ["sketch", "variant", "rank", "label", "score", "own_other", "nearest_other", "hand_distance",
-           "edge_corr", "warp_error", "style_loss", "content_loss", "tv", "ink", "paper",
-           "iterations", "style_weight", "content_weight", "tv_weight", "seed"]
+           "edge_corr", "structure_corr", "face_corr", "warp_error", "style_loss", "content_loss", "tv", "ink",
+           "paper", "iterations", "style_weight", "content_weight", "tv_weight", "seed"]
 
 
 def label(rank: int, n: int) -> str:
@@ -55,7 +55,11 @@ def score_models(
     the same images as the film would show them (``color``, ``levels``): ``hand_distance``
     to the model's own sketch, ``own_other`` = that over the distance to the nearest other
     sketch (``nearest_other``; below 1: closer to its own; empty with a single sketch), and
-    ``edge_corr``, the correlation of the render's blurred edges with the image's (structure kept).
+    structure kept (:mod:`sketchbook.fidelity`'s docstring): ``edge_corr``, the correlation of the
+    render's blurred edges with the image's, where every drawn stroke counts as an edge;
+    ``structure_corr``, the same of both pictures blurred at the stroke scale first (the contours
+    between tones, however they are drawn); ``face_corr``, ``edge_corr`` inside the faces found in
+    the images (empty where none has a face).
 
     Steadiness: ``warp_error``, Lai et al.'s warping error of the renders on the held-out images
     moved by small known motions (:func:`sketchbook.temporal.known_motion_error`; lower: the
@@ -73,7 +77,7 @@ def score_models(
         loss = style_cache[sketch]
         sm = load_model(path, device)
         model, ink_paper = sm.net, sm.ink_paper
-        acc = {"content": 0.0, "style": 0.0, "tv": 0.0, "ink": 0.0, "paper": 0.0, "edge": 0.0}
+        acc = {"content": 0.0, "style": 0.0, "tv": 0.0, "ink": 0.0, "paper": 0.0}
         renders = []
         for im in images:
             x = im[None].to(device)
@@ -81,7 +85,6 @@ def score_models(
             _, l = loss(y, x, "fp32")
             # The render as the film shows it, from the same forward pass.
             renders.append(finish(y, color, levels, ink_paper, to_uint8(x))[0].float().div_(255))
-            acc["edge"] += fidelity.edge_correlation(im, renders[-1])
             lum = luminance(y).flatten()
             acc["content"] += l.content
             acc["style"] += l.style
@@ -97,7 +100,7 @@ def score_models(
         rows.append({
             "sketch": sketch, "variant": variant,
             "own_other": ratio, "nearest_other": nearest, "hand_distance": dists[sketch],
-            "edge_corr": acc["edge"] / n, "warp_error": warp_error,
+            **fidelity.structure_summary(images, renders), "warp_error": warp_error,
             "style_loss": acc["style"] / n, "content_loss": acc["content"] / n, "tv": acc["tv"] / n,
             "ink": acc["ink"] / n, "paper": acc["paper"] / n,
             "iterations": s["iterations"], "style_weight": s["style_weight"],

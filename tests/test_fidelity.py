@@ -135,3 +135,65 @@ def test_edge_correlation():
     # noise keeps none of it
     noise = torch.rand(1, 90, 160, generator=torch.Generator().manual_seed(0))
     assert abs(fd.edge_correlation(img, noise)) < 0.3
+
+
+def hatched_drawing(lum: torch.Tensor, period: float = 4.0) -> torch.Tensor:
+    """A pen drawing of a picture's tones: ink where a diagonal hatching's distance from its line
+    is under the darkness, a second, crossing hatching over the darkest tones (pure black and
+    white, as a fineliner draws)."""
+    lum = lum[0] if lum.dim() == 3 else lum
+    y, x = grid(tuple(lum.shape))
+    t1 = (((x + y) / (period * math.sqrt(2))) % 1.0 - 0.5).abs() * 2
+    t2 = (((x - y) / (period * math.sqrt(2))) % 1.0 - 0.5).abs() * 2
+    dark = 1 - lum
+    ink = (t1 < dark * 1.2) | (t2 < (dark - 0.4).clamp(0, 1) * 2)
+    return (~ink).float()[None]
+
+
+def demo_photo(name: str, short_side: int = 180) -> torch.Tensor:
+    """A demo content photo's luminance, (1, H, W), its shorter side ``short_side`` px."""
+    from sketchbook.images import luminance
+
+    return fd.scale_to(luminance(load_rgb(REPO / "demo/content" / name)), short_side)
+
+
+@pytest.mark.parametrize("name", ["astronaut.jpg", "coffee.jpg", "chelsea.jpg"])
+def test_structure_counts_the_drawn_picture_not_its_strokes(name):
+    """A drawing that reproduces a photo's tones exactly with hatching keeps its structure: the
+    structure measure says so, while the edge measure counts every stroke against it."""
+    photo = demo_photo(name)
+    drawn = hatched_drawing(photo)
+    assert fd.structure_correlation(photo, photo) == pytest.approx(1.0, abs=1e-5)
+    assert fd.structure_correlation(photo, drawn) > 0.75
+    # measured on these photos: 0.1-0.3; the reason for the structure measure
+    assert fd.edge_correlation(photo, drawn) < 0.45
+    # the same hatching, of another picture or of one even tone, keeps none of this one's
+    other = hatched_drawing(demo_photo("rocket.jpg"))
+    even = hatched_drawing(torch.full_like(photo, 0.5))
+    assert abs(fd.structure_correlation(photo, other)) < 0.3
+    assert abs(fd.structure_correlation(photo, even)) < 0.2
+    # a drawing that hatches over a part of the picture (its middle third drawn as an even tone)
+    # keeps less than the whole drawing
+    lost = drawn.clone()
+    h, w = photo.shape[-2:]
+    lost[:, h // 3: 2 * h // 3, w // 3: 2 * w // 3] = even[:, h // 3: 2 * h // 3, w // 3: 2 * w // 3]
+    assert fd.structure_correlation(photo, lost) < fd.structure_correlation(photo, drawn) - 0.05
+
+
+def test_faces_are_found_and_a_face_hatched_over_is_lost():
+    photo = demo_photo("astronaut.jpg")
+    faces = fd.find_faces(photo)
+    assert len(faces) == 1
+    x, y, w, h = faces[0]
+    assert 60 < x + w / 2 < 130 and 10 < y + h / 2 < 70 and 20 < w < 80, faces  # her face, upper middle
+    assert fd.find_faces(demo_photo("coffee.jpg")) == []
+    assert math.isnan(fd.face_correlation(demo_photo("coffee.jpg"), demo_photo("coffee.jpg")))
+    assert fd.face_correlation(photo, photo) == pytest.approx(1.0, abs=1e-5)
+    # the face kept (the photo's own strokes light there) against the face drawn over with an
+    # even cross hatching, the rest of the picture the same
+    kept = photo.clone()
+    over = photo.clone()
+    even = hatched_drawing(torch.full_like(photo, 0.3))
+    over[:, y:y + h, x:x + w] = even[:, y:y + h, x:x + w]
+    assert fd.face_correlation(photo, kept, faces) > 0.9
+    assert fd.face_correlation(photo, over, faces) < 0.3

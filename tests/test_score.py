@@ -40,6 +40,8 @@ def test_scores_table_ranks_variants_per_sketch(assets, tmp_path):
     assert set(df[df["sketch"] == "b"]["nearest_other"]) == {"a"}
     assert (df["own_other"] > 0).all() and (df["hand_distance"] > 0).all()
     assert ((df["edge_corr"] >= -1) & (df["edge_corr"] <= 1)).all()
+    assert ((df["structure_corr"] >= -1) & (df["structure_corr"] <= 1)).all()
+    assert df["face_corr"].isna().all()  # no face in the held-out picture
     # steadiness on known motions: luminance in [0, 1], squared; untrained nets are not exactly steady
     assert ((df["warp_error"] > 0) & (df["warp_error"] < 1)).all()
 
@@ -53,3 +55,20 @@ def test_single_sketch_has_no_own_other(assets, tmp_path):
     df = score_models({("a", "good"): path}, {"a": assets / "lines.png"}, {("a", "good"): TrainSettings().to_dict()},
                       [assets / "content" / "photo2.png"], LossNetwork(feats, conv), torch.device("cpu"), size=48)
     assert df["own_other"].isna().all() and df["nearest_other"].tolist() == [""]
+
+
+def test_faces_in_the_held_out_photos_are_scored(tmp_path):
+    """The demo's astronaut as the held-out photo: her face is found and its structure scored."""
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[1]
+    sd, conv, _ = lossnet.random_weights(0)
+    feats = lossnet.vgg16_features()
+    feats.load_state_dict(sd)
+    path = tmp_path / "m.pt"
+    torch.manual_seed(0)
+    save_model(TransformerNet(8, 1), path)
+    sketch = repo / "demo/sketches/hatch.png"
+    df = score_models({("a", "good"): path}, {"a": sketch}, {("a", "good"): TrainSettings().to_dict()},
+                      [repo / "demo/content/astronaut.jpg"], LossNetwork(feats, conv), torch.device("cpu"), size=180)
+    assert -1 <= float(df["face_corr"].iloc[0]) <= 1
