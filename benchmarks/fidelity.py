@@ -26,6 +26,7 @@ the same frames drawn by each sketch's model at the largest budget).
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
@@ -120,9 +121,13 @@ def main() -> None:
     ap.add_argument("--sketches", default="hatch,scribble",
                     help="demo sketches to train and tell apart (%(default)s: the film's two)")
     ap.add_argument("--short-side", type=int, default=180, help="frames' shorter side (the demo renders 320x180)")
+    ap.add_argument("--blind", type=int, default=None, metavar="STEPS",
+                    help="also write a blind test of that budget's renders (one of --steps): blind_{recipe}/")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     steps = sorted(int(s) for s in args.steps.split(","))
+    if args.blind is not None and args.blind not in steps:
+        raise SystemExit(f"--blind {args.blind}: not one of --steps ({args.steps})")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     device = pick_device()
@@ -175,6 +180,8 @@ def main() -> None:
                 row[col] = float(scores[col].mean())
             rows.append(row)
             print(pd.DataFrame([row]).to_string(index=False, float_format=lambda v: f"{v:.3g}"), flush=True)
+            if step == args.blind:
+                blind_test(out / f"blind_{recipe}", out / f"blind_{recipe}_key.json", sketches, renders)
         gallery(out / f"gallery_{recipe}.png", sketches, frames, renders)
     df = pd.DataFrame(rows)
     csv = out / "bench.csv"
@@ -184,6 +191,51 @@ def main() -> None:
     df.to_csv(csv, index=False, float_format="%.4g")
     print()
     print(df.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+
+
+def blind_test(folder: Path, key_file: Path, sketches: dict[str, Path], renders: dict[str, list],
+               scale: int = 3) -> None:
+    """The issue's blind test, ready for a person, in sub-folders of ``folder``; each holds the
+    sketches as ``sketch_A.png``, ``sketch_B.png`` ... (letters in a random order) and renders named
+    ``render_01.png`` ... in a random order; which is which only in ``key_file``, outside the folder:
+
+    - ``mixed/``: every model's renders of the same frames, shuffled together;
+    - ``single_1/``, ``single_2/`` ...: one model's renders only (which one: the key). The mixed
+      set can be sorted by elimination (two piles of different textures, then the piles matched
+      to the sketches); here each render must show its sketch's marks on its own.
+
+    Ask the person to say, for each render, which sketch's hand drew it (any split may be the
+    answer), then compare with the key."""
+    import random
+
+    from PIL import Image
+
+    rng = random.Random(os.urandom(8))
+    order = list(sketches)
+    rng.shuffle(order)
+    letters = {s: chr(ord("A") + i) for i, s in enumerate(order)}
+    singles = list(sketches)
+    rng.shuffle(singles)
+    sets = {"mixed": [(s, r) for s in sketches for r in renders[s]]}
+    sets.update({f"single_{i}": [(s, r) for r in renders[s]] for i, s in enumerate(singles, 1)})
+    key = {"sketches": {v: k for k, v in letters.items()},
+           "single": {f"single_{i}": s for i, s in enumerate(singles, 1)}, "renders": {}}
+    for name, items in sets.items():
+        sub = folder / name
+        sub.mkdir(parents=True, exist_ok=True)
+        for old in sub.glob("*.png"):
+            old.unlink()
+        for s in order:
+            im = Image.open(sketches[s]).convert("L")
+            im.resize((768, round(768 * im.height / im.width)), Image.LANCZOS).save(sub / f"sketch_{letters[s]}.png")
+        rng.shuffle(items)
+        key["renders"][name] = {}
+        for n, (s, r) in enumerate(items, 1):
+            im = Image.fromarray(r[0].numpy() if r.shape[0] == 1 else r.permute(1, 2, 0).numpy())
+            im.resize((im.width * scale, im.height * scale), Image.LANCZOS).save(sub / f"render_{n:02d}.png")
+            key["renders"][name][f"render_{n:02d}"] = letters[s]
+    key_file.write_text(json.dumps(key, indent=1))
+    print(f"blind test: {folder}/mixed, single_* (the key: {key_file})", flush=True)
 
 
 def gallery(path: Path, sketches: dict[str, Path], frames, renders, cell: int = 180) -> None:
