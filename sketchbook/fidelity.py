@@ -50,6 +50,7 @@ map blurred by 1/60 of the shorter side (3 px at 180 px):
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -323,16 +324,24 @@ FACE_MIN_SIDE = 24
 FACE_NEIGHBOURS = 5
 
 
+@functools.lru_cache(maxsize=1)
+def _face_cascade():
+    import cv2
+
+    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / FACE_CASCADE))
+    if cascade.empty():
+        raise RuntimeError(f"OpenCV's face detector {FACE_CASCADE} could not be read from {cv2.data.haarcascades}: "
+                           "reinstall opencv-python-headless (make setup)")
+    return cascade
+
+
 def find_faces(image: torch.Tensor) -> list[tuple[int, int, int, int]]:
     """Frontal faces in a picture ((C, H, W) or (H, W), [0, 1] or uint8): boxes (x, y, w, h), px."""
     import cv2
     import numpy as np
 
     lum = (_as_lum(image)[0, 0] * 255).round().to(torch.uint8).numpy()
-    cascade = cv2.CascadeClassifier(str(Path(cv2.data.haarcascades) / FACE_CASCADE))
-    if cascade.empty():
-        raise RuntimeError(f"OpenCV's face detector {FACE_CASCADE} could not be read from {cv2.data.haarcascades}")
-    found = cascade.detectMultiScale(cv2.equalizeHist(np.ascontiguousarray(lum)), scaleFactor=1.1,
+    found = _face_cascade().detectMultiScale(cv2.equalizeHist(np.ascontiguousarray(lum)), scaleFactor=1.1,
                                      minNeighbors=FACE_NEIGHBOURS, minSize=(FACE_MIN_SIDE, FACE_MIN_SIDE))
     return [tuple(int(v) for v in box) for box in found]
 
