@@ -5,6 +5,8 @@ storage. Fixtures built on them are in conftest.py.
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
 import os
 import re
 import socket
@@ -12,7 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import ffmpeg as ffmpeg_python
 import numpy as np
@@ -24,6 +26,20 @@ TINY_CONFIG = REPO / "tests" / "configs" / "tiny.yaml"
 BUCKET = "sketchbook-test"
 # The rules that declare `gpu=1` (test_profiles checks this against rules/): every profile gives them a GPU.
 GPU_RULES = {"train_model", "stylize_frames", "score_models", "preview_variants"}
+
+
+@contextlib.contextmanager
+def benchmark_module(script: str, name: str) -> Iterator:
+    """``benchmarks/{script}`` imported as module ``name`` (registered in sys.modules while in use,
+    where its dataclasses look up their annotations), for a test fixture to yield."""
+    spec = importlib.util.spec_from_file_location(name, REPO / "benchmarks" / script)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        sys.modules.pop(name, None)
 
 
 def ffmpeg(*args: str) -> None:

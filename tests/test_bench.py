@@ -1,27 +1,18 @@
 """benchmarks/bench.py's switches and which precisions it measures (its speeds are measured there,
 never asserted here)."""
 
-import importlib.util
-import sys
-
 import pytest
 import torch
 
 import sketchbook.precision
 
-from helpers import REPO
+from helpers import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def bench():
-    spec = importlib.util.spec_from_file_location("bench", REPO / "benchmarks" / "bench.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bench"] = module  # where its dataclass looks up its annotations
-    try:
-        spec.loader.exec_module(module)
+    with benchmark_module("bench.py", "bench") as module:
         yield module
-    finally:
-        sys.modules.pop("bench", None)
 
 
 def test_quick_is_small_and_skips_the_long_sections(bench):

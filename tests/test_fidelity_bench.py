@@ -1,28 +1,20 @@
 """benchmarks/fidelity.py's blind test: every render is in the folders once, and only the key,
 outside them, says which sketch drew it."""
 
-import importlib.util
 import json
-import sys
 
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from helpers import REPO
+from helpers import REPO, benchmark_module
 
 
 @pytest.fixture(scope="module")
 def fbench():
-    spec = importlib.util.spec_from_file_location("fidelity_bench", REPO / "benchmarks" / "fidelity.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fidelity_bench"] = module
-    try:
-        spec.loader.exec_module(module)
+    with benchmark_module("fidelity.py", "fidelity_bench") as module:
         yield module
-    finally:
-        sys.modules.pop("fidelity_bench", None)
 
 
 def test_blind_test_folders_and_key(fbench, tmp_path):

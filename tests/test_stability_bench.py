@@ -1,26 +1,18 @@
 """benchmarks/stability.py's table: ratios against the same seed's baseline, then means over the seeds
 (its figures are measured there, never asserted here)."""
 
-import importlib.util
 import math
-import sys
 
 import pandas as pd
 import pytest
 
-from helpers import REPO
+from helpers import benchmark_module
 
 
 @pytest.fixture(scope="module")
 def sbench():
-    spec = importlib.util.spec_from_file_location("stability_bench", REPO / "benchmarks" / "stability.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stability_bench"] = module
-    try:
-        spec.loader.exec_module(module)
+    with benchmark_module("stability.py", "stability_bench") as module:
         yield module
-    finally:
-        sys.modules.pop("stability_bench", None)
 
 
 def _rows(seeds, warp, style):
