@@ -346,6 +346,14 @@ def find_faces(image: torch.Tensor) -> list[tuple[int, int, int, int]]:
     return [tuple(int(v) for v in box) for box in found]
 
 
+def _in_faces(a: torch.Tensor, b: torch.Tensor, faces: Sequence[tuple[int, int, int, int]]) -> float:
+    """Pearson correlation of two (1, 1, H, W) maps over the face boxes (x, y, w, h) only."""
+    mask = torch.zeros(a.shape[-2:], dtype=torch.bool)
+    for x, y, w, h in faces:
+        mask[y:y + h, x:x + w] = True
+    return _pearson(a[0, 0][mask], b[0, 0][mask])
+
+
 def face_correlation(source: torch.Tensor, render: torch.Tensor,
                      faces: Sequence[tuple[int, int, int, int]] | None = None) -> float:
     """:func:`edge_correlation`'s maps compared inside the source's faces only (``faces``, boxes
@@ -353,23 +361,24 @@ def face_correlation(source: torch.Tensor, render: torch.Tensor,
     faces = find_faces(source) if faces is None else faces
     if not faces:
         return float("nan")
-    a, b = _edge_maps(source, render, None, 1.0)
-    mask = torch.zeros(a.shape[-2:], dtype=torch.bool)
-    for x, y, w, h in faces:
-        mask[y:y + h, x:x + w] = True
-    return _pearson(a[0, 0][mask], b[0, 0][mask])
+    return _in_faces(*_edge_maps(source, render, None, 1.0), faces)
 
 
 def structure_summary(sources: Sequence[torch.Tensor], renders: Sequence[torch.Tensor]) -> dict[str, float]:
     """How much of the pictures their renders keep: the mean :func:`edge_correlation` and
     :func:`structure_correlation`, and :func:`face_correlation` over the pictures with a face
-    (NaN where none has one)."""
+    (NaN where none has one). Each picture's edge maps serve both edge and face."""
+    edge, structure, face = 0.0, 0.0, []
+    for x, r in zip(sources, renders):
+        maps = _edge_maps(x, r, None, 1.0)
+        edge += _pearson(*maps)
+        structure += structure_correlation(x, r)
+        faces = find_faces(x)
+        if faces:
+            face.append(_in_faces(*maps, faces))
     n = max(1, len(sources))
-    faces = [face_correlation(x, r) for x, r in zip(sources, renders)]
-    faces = [f for f in faces if not math.isnan(f)]
-    return {"edge_corr": sum(edge_correlation(x, r) for x, r in zip(sources, renders)) / n,
-            "structure_corr": sum(structure_correlation(x, r) for x, r in zip(sources, renders)) / n,
-            "face_corr": sum(faces) / len(faces) if faces else float("nan")}
+    return {"edge_corr": edge / n, "structure_corr": structure / n,
+            "face_corr": sum(face) / len(face) if face else float("nan")}
 
 
 def hand_summary(renders: Sequence[torch.Tensor], sketch: torch.Tensor) -> dict:

@@ -7,6 +7,16 @@ from sketchbook.network import TransformerNet
 from sketchbook.score import COLUMNS, label, score_models
 from sketchbook.settings import TrainSettings
 
+from helpers import REPO
+
+
+def random_loss_network() -> LossNetwork:
+    """VGG16 with seeded random weights: the scores' yardstick without the real weights."""
+    sd, conv, _ = lossnet.random_weights(0)
+    feats = lossnet.vgg16_features()
+    feats.load_state_dict(sd)
+    return LossNetwork(feats, conv)
+
 
 def test_labels_follow_the_seed():
     assert [label(r, 3) for r in (1, 2, 3)] == ["really good", "less good", "weird"]
@@ -14,10 +24,7 @@ def test_labels_follow_the_seed():
 
 
 def test_scores_table_ranks_variants_per_sketch(assets, tmp_path):
-    sd, conv, _ = lossnet.random_weights(0)
-    feats = lossnet.vgg16_features()
-    feats.load_state_dict(sd)
-    net = LossNetwork(feats, conv)
+    net = random_loss_network()
     models, settings = {}, {}
     for i, (sketch, variant) in enumerate([("a", "good"), ("a", "weird"), ("a", "less"), ("b", "good")]):
         torch.manual_seed(i)
@@ -47,28 +54,19 @@ def test_scores_table_ranks_variants_per_sketch(assets, tmp_path):
 
 
 def test_single_sketch_has_no_own_other(assets, tmp_path):
-    sd, conv, _ = lossnet.random_weights(0)
-    feats = lossnet.vgg16_features()
-    feats.load_state_dict(sd)
     path = tmp_path / "m.pt"
     save_model(TransformerNet(8, 1), path)
     df = score_models({("a", "good"): path}, {"a": assets / "lines.png"}, {("a", "good"): TrainSettings().to_dict()},
-                      [assets / "content" / "photo2.png"], LossNetwork(feats, conv), torch.device("cpu"), size=48)
+                      [assets / "content" / "photo2.png"], random_loss_network(), torch.device("cpu"), size=48)
     assert df["own_other"].isna().all() and df["nearest_other"].tolist() == [""]
 
 
 def test_faces_in_the_held_out_photos_are_scored(tmp_path):
     """The demo's astronaut as the held-out photo: her face is found and its structure scored."""
-    from pathlib import Path
-
-    repo = Path(__file__).resolve().parents[1]
-    sd, conv, _ = lossnet.random_weights(0)
-    feats = lossnet.vgg16_features()
-    feats.load_state_dict(sd)
     path = tmp_path / "m.pt"
     torch.manual_seed(0)
     save_model(TransformerNet(8, 1), path)
-    sketch = repo / "demo/sketches/hatch.png"
+    sketch = REPO / "demo/sketches/hatch.png"
     df = score_models({("a", "good"): path}, {"a": sketch}, {("a", "good"): TrainSettings().to_dict()},
-                      [repo / "demo/content/astronaut.jpg"], LossNetwork(feats, conv), torch.device("cpu"), size=180)
+                      [REPO / "demo/content/astronaut.jpg"], random_loss_network(), torch.device("cpu"), size=180)
     assert -1 <= float(df["face_corr"].iloc[0]) <= 1
